@@ -1,0 +1,186 @@
+#include "controller/farm.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+namespace protofarm {
+
+namespace fs = std::filesystem;
+
+Farm::Farm(FarmOptions options) : options_(std::move(options)) {}
+
+Farm::~Farm() {
+  // Order matters: listening sockets first, then the loop (destroying any session frames
+  // still pending, which finishes their transcripts while the sink and registry live), then
+  // the servers.
+  listeners_.clear();
+  signals_.reset();
+  io_.reset();
+  servers_.clear();
+  if (temp_tls_dir_) {
+    std::error_code ec;
+    fs::remove_all(*temp_tls_dir_, ec);
+  }
+}
+
+std::vector<ConfigErrors> Farm::load(const std::vector<std::string>& files) {
+  std::vector<ConfigErrors> errors;
+  for (const auto& file : files) {
+    errors.emplace_back(file);
+    auto loaded = load_scenario(file, errors.back());
+    scenarios_.push_back(loaded ? std::move(*loaded) : LoadedScenario{file, {}, nullptr, {}, {}});
+  }
+  check_across(scenarios_, errors);
+
+  const std::set<std::string> wanted(options_.only.begin(), options_.only.end());
+  for (std::size_t i = 0; i < scenarios_.size(); ++i) {
+    for (auto& config : scenarios_[i].servers) {
+      const FakeFactory* factory = find_fake(config.protocol);
+      if (!factory) continue;  // the schema check reported the unknown protocol
+      const Cfg cfg(config.node, "servers." + config.name, &errors[i]);
+      auto server = std::make_unique<Server>(config, services_);
+      auto fake = factory->create(*server, cfg);
+      if (!fake) continue;
+      server->set_fake(std::move(fake));
+      // Every server is kept (fakes may refer to each other, like POP3 to SMTP); `--only`
+      // decides which ones bind() starts.
+      servers_.push_back(std::move(server));
+    }
+  }
+  std::vector<std::string> all_names;
+  for (const auto& sc : scenarios_)
+    for (const auto& s : sc.servers) all_names.push_back(s.name);
+  for (const auto& name : wanted) {
+    if (std::find(all_names.begin(), all_names.end(), name) == all_names.end()) {
+      if (errors.empty()) errors.emplace_back("");
+      errors.front().add_plain("--only " + name + ": no server of that name" +
+                               did_you_mean(name, all_names));
+    }
+  }
+  return errors;
+}
+
+fs::path Farm::tls_dir() {
+  if (options_.transcripts) return fs::absolute(*options_.transcripts) / "tls";
+  if (!temp_tls_dir_) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/protofarm-tls-XXXXXX";
+    if (!::mkdtemp(templ.data()))
+      throw std::runtime_error("cannot create a directory for TLS files");
+    temp_tls_dir_ = templ;
+  }
+  return *temp_tls_dir_;
+}
+
+void Farm::bind() {
+  if (options_.transcripts) sink_.open(*options_.transcripts);
+  const std::set<std::string> only(options_.only.begin(), options_.only.end());
+  for (auto& s : servers_) {
+    if (!only.empty() && !only.count(s->name())) continue;
+    if (s->config().tls.mode != TlsMode::none) {
+      try {
+        if (s->config().tls.cert_file.empty()) tls_.set_directory(tls_dir());
+        s->set_tls_context(&tls_.server_context(s->config().tls));
+      } catch (const std::exception& e) {
+        throw std::runtime_error("server '" + s->name() + "': " + e.what());
+      }
+    }
+    const FakeFactory* factory = find_fake(s->config().protocol);
+    listeners_.push_back(std::make_unique<Listener>(*s, factory->transport));
+  }
+}
+
+Json Farm::ready_document() const {
+  Json doc = Json::object();
+  doc["pid"] = static_cast<long>(::getpid());
+  Json servers = Json::object();
+  for (const auto& l : listeners_) {
+    Server& s = l->server();
+    Json e = Json::object();
+    e["protocol"] = s.config().protocol;
+    if (!l->path().empty()) {
+      e["path"] = l->path();
+    } else {
+      e["host"] = l->host();
+      e["port"] = l->port();
+    }
+    e["tls"] = to_string(s.config().tls.mode);
+    if (s.config().tls.mode != TlsMode::none && tls_.generated())
+      e["ca"] = tls_.generated()->ca_file.string();
+    s.fake().describe(e);
+    servers[s.name()] = std::move(e);
+  }
+  doc["servers"] = std::move(servers);
+  if (tls_.generated()) doc["ca"] = tls_.generated()->ca_file.string();
+  if (options_.transcripts) doc["transcripts"] = fs::absolute(*options_.transcripts).string();
+  return doc;
+}
+
+std::string Farm::ready_line() const {
+  std::string line = "protofarm ready:";
+  for (const auto& l : listeners_) {
+    const ServerConfig& c = l->server().config();
+    line += " " + c.name + "=" + c.protocol + "://" + l->url_authority();
+    if (c.tls.mode != TlsMode::none) line += std::string("?tls=") + to_string(c.tls.mode);
+  }
+  return line;
+}
+
+void Farm::write_ready_file() const {
+  if (!options_.ready_file) return;
+  const fs::path path = *options_.ready_file;
+  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << ready_document().dump(2) << "\n";
+    if (!out) throw std::runtime_error("cannot write the ready file " + path.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);  // atomic: readers see no file or the whole file
+  if (ec)
+    throw std::runtime_error("cannot write the ready file " + path.string() + ": " + ec.message());
+}
+
+void Farm::run() {
+  signals_.emplace(*io_, SIGINT, SIGTERM);
+  signals_->async_wait([this](const error_code& ec, int) {
+    if (!ec) stop();
+  });
+  for (auto& l : listeners_) l->start();
+  write_ready_file();
+  std::cout << ready_line() << std::endl;
+  // The loop ends by itself once stop() has closed everything and the sessions are gone.
+  while (!io_->stopped()) {
+    io_->run_for(std::chrono::milliseconds(250));
+    if (stop_deadline_ && std::chrono::steady_clock::now() > *stop_deadline_) {
+      std::cerr << "protofarm: " << connections_.size()
+                << " session(s) did not end in time after the stop; closing them\n";
+      io_->stop();
+    }
+  }
+  // A ready file that outlives the farm would send the next reader to dead ports.
+  if (options_.ready_file) {
+    std::error_code ec;
+    fs::remove(*options_.ready_file, ec);
+  }
+}
+
+void Farm::stop() {
+  if (stop_deadline_) return;
+  stop_deadline_ = std::chrono::steady_clock::now() + kShutdownGrace;
+  asio::post(*io_, [this] {
+    error_code ec;
+    if (signals_) signals_->cancel(ec);
+    for (auto& l : listeners_) l->stop();
+    for (auto& s : servers_) s->fake().shutdown();
+    connections_.abort_all();
+  });
+}
+
+}  // namespace protofarm

@@ -1,0 +1,73 @@
+// The farm: every server of the scenarios given to `protofarm run`, on one io_context.
+//
+// Lifecycle: load() reads and checks every file and creates each server's fake (no sockets,
+// nothing written); bind() opens the transcript directory and every listener, so the real
+// ports are known (a failure is a runtime error, exit status 3); run() writes the ready file
+// atomically, prints the ready line and serves until SIGINT/SIGTERM or stop(). Stopping closes
+// the listeners, ends every live session with close reason `shutdown`, and returns once every
+// transcript is written (sessions get kShutdownGrace to end; then the loop is stopped and the
+// remaining sessions are finished as their frames are destroyed).
+#pragma once
+
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/scenario.hpp"
+#include "fakes/common/fake.hpp"
+#include "fakes/common/listener.hpp"
+
+namespace protofarm {
+
+struct FarmOptions {
+  std::optional<std::filesystem::path> transcripts;
+  std::optional<std::filesystem::path> ready_file;
+  std::vector<std::string> only;  // serve only these servers (all when empty)
+};
+
+class Farm {
+ public:
+  static constexpr auto kShutdownGrace = std::chrono::seconds(5);
+
+  explicit Farm(FarmOptions options);
+  ~Farm();
+
+  // Loads and checks every file; creates the fakes. Returns the errors of each file (all
+  // empty when all is well). With `only`, names that match no server are errors too.
+  std::vector<ConfigErrors> load(const std::vector<std::string>& files);
+  // Opens the transcript directory, prepares TLS and binds every listener. Throws
+  // std::runtime_error (exit status 3).
+  void bind();
+  // Writes the ready file, prints the ready line, serves until stopped.
+  void run();
+  // Safe to call from any handler on the farm's loop; idempotent.
+  void stop();
+
+  Json ready_document() const;
+  std::string ready_line() const;
+  const std::vector<LoadedScenario>& scenarios() const { return scenarios_; }
+
+ private:
+  void write_ready_file() const;
+  std::filesystem::path tls_dir();
+
+  FarmOptions options_;
+  std::unique_ptr<asio::io_context> io_ = std::make_unique<asio::io_context>(1);
+  TranscriptSink sink_;
+  ConnectionRegistry connections_;
+  TlsContexts tls_;
+  MailDrop mail_;
+  FarmServices services_{*io_, sink_, connections_, tls_, mail_};
+  std::vector<LoadedScenario> scenarios_;
+  std::vector<std::unique_ptr<Server>> servers_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::optional<asio::signal_set> signals_;
+  std::optional<std::filesystem::path> temp_tls_dir_;
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
+};
+
+}  // namespace protofarm

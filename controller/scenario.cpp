@@ -1,0 +1,262 @@
+#include "controller/scenario.hpp"
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "controller/schema_validator.hpp"
+#include "fakes/common/fake.hpp"
+
+namespace protofarm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& s) {
+  std::tm tm{};
+  int frac_ms = 0;
+  char sep = 0;
+  int year, mon, day, hour, min, sec;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &year, &mon, &day, &sep, &hour, &min,
+                  &sec) != 7)
+    return std::nullopt;
+  std::size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (digits < 3) frac_ms = frac_ms * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    for (; digits < 3; ++digits) frac_ms *= 10;
+  }
+  long offset = 0;
+  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh = 0, om = 0;
+    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    offset = (oh * 3600L + om * 60L) * (s[pos] == '-' ? -1 : 1);
+  }
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  const std::time_t t = timegm(&tm);
+  if (t == static_cast<std::time_t>(-1) || mon < 1 || mon > 12 || day < 1 || day > 31 ||
+      hour > 23 || min > 59 || sec > 60)
+    return std::nullopt;
+  return std::chrono::system_clock::from_time_t(t - offset) + std::chrono::milliseconds(frac_ms);
+}
+
+TlsConfig parse_tls(const Cfg& cfg, const fs::path& base_dir) {
+  TlsConfig tls;
+  if (!cfg.defined()) return tls;
+  auto mode_of = [&](const Cfg& m) {
+    const std::string s = m.str();
+    if (s == "implicit") return TlsMode::implicit;
+    if (s == "starttls") return TlsMode::starttls;
+    return TlsMode::none;
+  };
+  if (cfg.is_scalar()) {
+    tls.mode = mode_of(cfg);
+    return tls;
+  }
+  tls.mode = mode_of(cfg["mode"]);
+  auto resolve = [&](const Cfg& c) {
+    if (!c.defined()) return std::string{};
+    fs::path p = c.str();
+    if (p.is_relative()) p = base_dir / p;
+    std::error_code ec;
+    if (!fs::exists(p, ec)) c.error("file not found: " + p.string());
+    return p.string();
+  };
+  tls.cert_file = resolve(cfg["cert"]);
+  tls.key_file = resolve(cfg["key"]);
+  if (tls.cert_file.empty() != tls.key_file.empty())
+    cfg.error("give both cert and key, or neither (a certificate is then generated)");
+  return tls;
+}
+
+std::optional<FaultConfig> parse_faults(const Cfg& cfg) {
+  if (!cfg.defined()) return std::nullopt;
+  FaultConfig f;
+  f.refuse = cfg.bool_or("refuse", false);
+  f.silence = cfg.bool_or("silence", false);
+  if (f.refuse && f.silence) cfg.error("refuse and silence cannot both apply to a session");
+  if (cfg.has("reset_after")) {
+    const Cfg r = cfg["reset_after"];
+    if (r.is_map()) {
+      if (r.has("sent")) f.connection.reset_after_sent = r["sent"].size_bytes();
+      if (r.has("received")) f.connection.reset_after_received = r["received"].size_bytes();
+      if (!r.has("sent") && !r.has("received")) r.error("expected sent or received");
+    } else {
+      f.connection.reset_after_sent = r.size_bytes();
+    }
+  }
+  f.connection.shaping = parse_shaping(cfg);
+  f.connection.latency = cfg.duration_or("latency", Duration{0});
+  if (cfg.has("times"))
+    f.times = static_cast<std::uint64_t>(std::max<std::int64_t>(0, cfg["times"].integer()));
+  if (cfg.has("after"))
+    f.after = static_cast<std::uint64_t>(std::max<std::int64_t>(0, cfg["after"].integer()));
+  return f;
+}
+
+ServerConfig parse_server(const std::string& name, const Cfg& cfg,
+                          const std::shared_ptr<ScenarioContext>& context,
+                          const fs::path& base_dir) {
+  ServerConfig s;
+  s.name = name;
+  s.node = cfg.node();
+  s.mark = cfg.key_mark().is_null() ? cfg.mark() : cfg.key_mark();
+  s.scenario = context;
+  s.protocol = cfg.str_or("protocol", "");
+  const std::string listen = cfg.str_or("listen", "127.0.0.1:0");
+  std::string why;
+  if (auto a = parse_listen(listen, why))
+    s.listen = *a;
+  else
+    cfg["listen"].error(why);
+  s.tls = parse_tls(cfg["tls"], base_dir);
+  s.idle_timeout = cfg.duration_or("idle_timeout", s.idle_timeout);
+  if (s.idle_timeout.count() <= 0) cfg["idle_timeout"].error("must be longer than 0");
+  if (cfg.has("max_line")) {
+    s.max_line = static_cast<std::size_t>(cfg["max_line"].size_bytes(s.max_line));
+    if (s.max_line < 1) cfg["max_line"].error("must be at least 1 byte");
+  }
+  s.faults = parse_faults(cfg["faults"]);
+  const FakeFactory* factory = find_fake(s.protocol);
+  if (factory) {
+    s.rules = parse_rules(cfg["rules"], factory->rule_verbs);
+    if (!factory->supports_tls && s.tls.mode != TlsMode::none)
+      cfg["tls"].error("protocol " + s.protocol + " cannot use TLS");
+  }
+  return s;
+}
+
+}  // namespace
+
+std::optional<LoadedScenario> load_scenario(const std::string& file, ConfigErrors& errors) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    errors.add_plain("cannot read the scenario file: " + std::string(std::strerror(errno)));
+    return std::nullopt;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(buf.str());
+  } catch (const YAML::ParserException& e) {
+    errors.add(e.mark, "not valid YAML: " + e.msg);
+    return std::nullopt;
+  } catch (const YAML::Exception& e) {
+    errors.add(e.mark, "not valid YAML: " + e.msg);
+    return std::nullopt;
+  }
+  if (documents.empty() || documents.front().IsNull()) {
+    errors.add_plain("the file is empty; a scenario needs at least `name:` and `servers:`");
+    return std::nullopt;
+  }
+  if (documents.size() > 1) {
+    errors.add(documents[1].Mark(), "one scenario per file: found a second YAML document");
+  }
+  LoadedScenario sc;
+  sc.file = file;
+  sc.document = documents.front();
+  static const SchemaValidator validator(scenario_schema());
+  validator.validate(sc.document, errors);
+  if (!sc.document.IsMap()) return std::nullopt;
+
+  const Cfg root(sc.document, "", &errors);
+  sc.context = std::make_shared<ScenarioContext>();
+  sc.context->file = file;
+  sc.context->name = root.str_or("name", fs::path(file).stem().string());
+  if (root.has("seed")) sc.context->seed = static_cast<std::uint64_t>(root["seed"].integer(0));
+  if (root.has("clock")) {
+    const std::string clock = root["clock"].str();
+    if (clock == "real") {
+      sc.context->clock.real = true;
+    } else if (auto t = parse_rfc3339(clock)) {
+      sc.context->clock.fixed = *t;
+    } else {
+      root["clock"].error("expected an RFC 3339 time like 2026-01-01T00:00:00Z, or real");
+    }
+  }
+  root["state"].for_each_entry(
+      [&](const std::string& key, const Cfg& value) { sc.context->states->set(key, value.str()); });
+  const fs::path base_dir = fs::path(file).parent_path();
+  root["servers"].for_each_entry([&](const std::string& name, const Cfg& server) {
+    if (!server.is_map()) return;                          // the schema check reported it
+    if (sc.context->server_protocols.count(name)) return;  // a duplicate, reported
+    sc.context->server_protocols[name] = server.str_or("protocol", "");
+    sc.servers.push_back(parse_server(name, server, sc.context, base_dir));
+  });
+  {
+    const YAML::Node& doc = sc.document;
+    sc.expect = doc["expect"].IsDefined() ? doc["expect"] : YAML::Node(YAML::NodeType::Undefined);
+  }
+  if (sc.expect.IsMap()) {
+    for (const auto& kv : sc.expect) {
+      const std::string name = kv.first.Scalar();
+      if (!sc.context->server_protocols.count(name)) {
+        std::vector<std::string> names;
+        for (const auto& [n, p] : sc.context->server_protocols) names.push_back(n);
+        errors.add(kv.first.Mark(), "expect: no server named '" + name + "' in this scenario" +
+                                        did_you_mean(name, names));
+      }
+    }
+  }
+  return sc;
+}
+
+void check_across(const std::vector<LoadedScenario>& scenarios, std::vector<ConfigErrors>& errors) {
+  struct Claim {
+    std::size_t file;
+    const ServerConfig* server;
+  };
+  auto transport_of = [](const ServerConfig& s) {
+    const FakeFactory* f = find_fake(s.protocol);
+    return f && f->transport == Transport::datagram ? "udp" : "tcp";
+  };
+  auto is_wildcard = [](const std::string& host) { return host == "0.0.0.0" || host == "::"; };
+  auto is_v6 = [](const std::string& host) { return host.find(':') != std::string::npos; };
+  // Whether two fixed listen addresses would fight over one port (or one socket path).
+  auto clash = [&](const ServerConfig& a, const ServerConfig& b) {
+    if (a.listen.kind != b.listen.kind) return false;
+    if (a.listen.kind == ListenAddress::Kind::unix_path) return a.listen.path == b.listen.path;
+    if (a.listen.port == 0 || a.listen.port != b.listen.port) return false;
+    if (std::string(transport_of(a)) != transport_of(b)) return false;
+    if (is_v6(a.listen.host) != is_v6(b.listen.host)) return false;
+    return a.listen.host == b.listen.host || is_wildcard(a.listen.host) ||
+           is_wildcard(b.listen.host);
+  };
+  std::map<std::string, Claim> names;
+  std::vector<Claim> seen;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    for (const auto& s : scenarios[i].servers) {
+      if (auto [it, fresh] = names.emplace(s.name, Claim{i, &s}); !fresh) {
+        errors[i].add(s.mark, "servers." + s.name + ": server name already used in " +
+                                  scenarios[it->second.file].file + " line " +
+                                  std::to_string(it->second.server->mark.line + 1));
+      }
+      for (const Claim& other : seen) {
+        if (!clash(s, *other.server)) continue;
+        const YAML::Mark mark = s.node["listen"].IsDefined() ? s.node["listen"].Mark() : s.mark;
+        errors[i].add(mark, "servers." + s.name + ".listen: " + s.listen.text +
+                                " is already used by server '" + other.server->name + "' (" +
+                                scenarios[other.file].file + " line " +
+                                std::to_string(other.server->mark.line + 1) + ")");
+        break;
+      }
+      seen.push_back(Claim{i, &s});
+    }
+  }
+}
+
+}  // namespace protofarm

@@ -1,0 +1,28 @@
+// Byte helpers shared by the recorder, the rule engine and the fakes: base64 and hex codecs,
+// UTF-8 checking, and scenario payloads given as text, hex or base64.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fakes/common/config.hpp"
+
+namespace protofarm {
+
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);  // ignores whitespace
+std::optional<std::string> hex_decode(std::string_view text);     // "35 35 30 0a", "3535300a"
+std::string hex_encode(std::string_view bytes);                   // "35 35 30 0a"
+bool is_valid_utf8(std::string_view bytes);
+// Printable rendering for people: \r \n \t \xNN for control bytes and invalid UTF-8.
+std::string escape_bytes(std::string_view bytes, bool keep_newlines = false);
+
+// A payload in a scenario: a plain string is text; a map has exactly one of
+// `text`, `hex` or `base64`. Records an error and returns nullopt when it cannot be decoded.
+std::optional<std::string> parse_payload(const Cfg& cfg);
+
+// Replaces ${1}..${9} and ${0} with regex captures; `${` without a known name stays as it is.
+std::string substitute_captures(std::string_view templ, const std::vector<std::string>& captures);
+
+}  // namespace protofarm

@@ -1,0 +1,291 @@
+#include "fakes/common/connection.hpp"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <boost/asio/write.hpp>
+
+#include "fakes/common/net.hpp"
+
+namespace protofarm {
+
+namespace {
+constexpr Duration kLingerOnClose = std::chrono::seconds(2);
+constexpr std::size_t kMaxDrainRecorded = 64 * 1024;
+}  // namespace
+
+void ConnectionRegistry::abort_all() {
+  // abort() may end sessions that remove themselves: iterate over a copy.
+  const std::set<Connection*> live = live_;
+  for (Connection* c : live) c->abort(CloseReason::shutdown);
+}
+
+std::string Connection::describe(const StreamSocket::endpoint_type& ep) {
+  return describe_endpoint(ep.data(), ep.size());
+}
+
+Connection::Connection(StreamSocket socket, SessionRecorder& recorder, ConnectionRegistry* registry,
+                       Duration idle_timeout)
+    : socket_(std::move(socket)),
+      recorder_(recorder),
+      registry_(registry),
+      idle_timeout_(idle_timeout),
+      watchdog_(socket_.get_executor()),
+      sleeper_(socket_.get_executor()) {
+  error_code ec;
+  peer_ = describe(socket_.remote_endpoint(ec));
+  local_ = describe(socket_.local_endpoint(ec));
+  if (registry_) registry_->add(this);
+}
+
+Connection::~Connection() {
+  *alive_ = false;
+  if (registry_) registry_->remove(this);
+  close_socket();
+}
+
+void Connection::close_socket() {
+  error_code ec;
+  socket_.close(ec);
+  watchdog_.cancel();
+  sleeper_.cancel();
+}
+
+void Connection::begin_io(Duration timeout) {
+  ++pending_io_;
+  if (timeout == Duration::max() || timeout.count() <= 0) {
+    deadline_ = std::chrono::steady_clock::time_point::max();
+    return;
+  }
+  deadline_ = std::chrono::steady_clock::now() + timeout;
+  if (watchdog_armed_ && deadline_ < watchdog_.expiry()) {
+    watchdog_.cancel();  // the old wait ends as aborted; arm a sooner one below
+    watchdog_armed_ = false;
+  }
+  arm_watchdog();
+}
+
+void Connection::end_io() {
+  if (pending_io_ > 0) --pending_io_;
+}
+
+void Connection::arm_watchdog() {
+  if (watchdog_armed_ || deadline_ == std::chrono::steady_clock::time_point::max()) return;
+  watchdog_armed_ = true;
+  watchdog_.expires_at(deadline_);
+  watchdog_.async_wait([this, alive = alive_, expiry = deadline_](error_code ec) {
+    if (!*alive) return;
+    if (ec) return;  // cancelled: whoever cancelled re-arms if needed
+    if (watchdog_.expiry() != expiry) return;
+    watchdog_armed_ = false;
+    if (!socket_.is_open() || pending_io_ == 0) return;
+    if (std::chrono::steady_clock::now() >= deadline_) {
+      timed_out_ = true;
+      note_close_reason(CloseReason::timeout);
+      close_socket();
+      return;
+    }
+    arm_watchdog();
+  });
+}
+
+IoResult Connection::map_error(const error_code& ec, std::size_t n) const {
+  if (!ec) return {IoStatus::ok, n};
+  if (timed_out_) return {IoStatus::timeout, n};
+  if (aborted_) return {IoStatus::aborted, n};
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return {IoStatus::eof, n};
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+      ec == asio::error::connection_aborted)
+    return {IoStatus::reset, n};
+  if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor)
+    return {IoStatus::aborted, n};
+  return {IoStatus::error, n};
+}
+
+Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
+  if (!socket_.is_open() || closing_)
+    co_return IoResult{timed_out_ ? IoStatus::timeout : IoStatus::aborted, 0};
+  begin_io(idle_timeout_);
+  auto [ec, n] = tls_ ? co_await tls_->async_read_some(buf, use_tuple)
+                      : co_await socket_.async_read_some(buf, use_tuple);
+  end_io();
+  IoResult r = map_error(ec, n);
+  if (r.status == IoStatus::eof) note_close_reason(CloseReason::client);
+  if (r.status == IoStatus::reset || r.status == IoStatus::error)
+    note_close_reason(CloseReason::reset);
+  if (!r.ok()) co_return r;
+  received_ += n;
+  if (faults_.reset_after_received && received_ >= *faults_.reset_after_received) {
+    // Hand over the bytes up to the limit, then reset as the fault says.
+    const std::uint64_t over = received_ - *faults_.reset_after_received;
+    r.bytes = n - static_cast<std::size_t>(std::min<std::uint64_t>(over, n));
+    received_ = *faults_.reset_after_received;
+    Json e = Json::object();
+    e["fault"] = "reset_after";
+    e["received"] = received_;
+    recorder_.event("fault", std::move(e));
+    reset(CloseReason::fault);
+    if (r.bytes == 0) r.status = IoStatus::aborted;
+  }
+  co_return r;
+}
+
+Task<IoResult> Connection::raw_write(std::string_view bytes) {
+  if (!socket_.is_open() || closing_) co_return IoResult{IoStatus::aborted, 0};
+  begin_io(idle_timeout_);
+  auto buf = asio::buffer(bytes.data(), bytes.size());
+  auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, buf, use_tuple)
+                      : co_await asio::async_write(socket_, buf, use_tuple);
+  end_io();
+  IoResult r = map_error(ec, n);
+  if (r.status == IoStatus::reset || r.status == IoStatus::error)
+    note_close_reason(CloseReason::reset);
+  co_return r;
+}
+
+Task<bool> Connection::write(std::string_view bytes, WriteOptions options) {
+  if (bytes.empty()) co_return is_open();
+  const Shaping& shaping =
+      (options.shaping && options.shaping->any()) ? *options.shaping : faults_.shaping;
+  if (faults_.latency.count() > 0 && !co_await sleep(faults_.latency)) co_return false;
+
+  std::size_t limit = bytes.size();
+  bool reset_at_limit = false;
+  if (faults_.reset_after_sent) {
+    const std::uint64_t room =
+        sent_ >= *faults_.reset_after_sent ? 0 : *faults_.reset_after_sent - sent_;
+    if (room <= bytes.size()) {
+      limit = static_cast<std::size_t>(room);
+      reset_at_limit = true;
+    }
+  }
+  std::size_t piece = limit;
+  Duration pause{0};
+  if (shaping.fragment > 0) {
+    piece = shaping.fragment;
+    pause = shaping.gap;
+  } else if (shaping.pace) {
+    // Ticks of about 20ms: one byte at a time for slow rates, bigger pieces for fast ones.
+    piece = std::max<std::size_t>(1, static_cast<std::size_t>(*shaping.pace / 50.0));
+    pause = Duration{static_cast<std::int64_t>(static_cast<double>(piece) / *shaping.pace * 1e6)};
+  }
+  std::size_t offset = 0;
+  while (offset < limit) {
+    const std::size_t n = std::min(piece, limit - offset);
+    if (offset > 0 && pause.count() > 0 && !co_await sleep(pause)) co_return false;
+    const IoResult r = co_await raw_write(bytes.substr(offset, n));
+    recorder_.server(bytes.substr(offset, r.bytes), options.extra);
+    sent_ += r.bytes;
+    offset += r.bytes;
+    if (!r.ok()) co_return false;
+  }
+  if (reset_at_limit) {
+    Json e = Json::object();
+    e["fault"] = "reset_after";
+    e["sent"] = sent_;
+    recorder_.event("fault", std::move(e));
+    reset(CloseReason::fault);
+    co_return false;
+  }
+  co_return true;
+}
+
+Task<bool> Connection::sleep(Duration d) {
+  if (!socket_.is_open()) co_return false;
+  if (d.count() <= 0) co_return true;
+  sleeper_.expires_after(d);
+  auto [ec] = co_await sleeper_.async_wait(use_tuple);
+  co_return !ec && socket_.is_open() && !aborted_;
+}
+
+Task<bool> Connection::start_tls(asio::ssl::context& context) {
+  if (!socket_.is_open()) co_return false;
+  tls_ = std::make_unique<asio::ssl::stream<StreamSocket&>>(socket_, context);
+  begin_io(idle_timeout_);
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, use_tuple);
+  end_io();
+  if (ec) {
+    Json e = Json::object();
+    e["error"] = ec.message();
+    recorder_.event("tls_failed", std::move(e));
+    const IoResult r = map_error(ec, 0);
+    note_close_reason(r.status == IoStatus::timeout   ? CloseReason::timeout
+                      : r.status == IoStatus::aborted ? CloseReason::shutdown
+                                                      : CloseReason::client);
+    close_socket();
+    co_return false;
+  }
+  SSL* ssl = tls_->native_handle();
+  Json e = Json::object();
+  e["version"] = SSL_get_version(ssl);
+  e["cipher"] = SSL_get_cipher_name(ssl);
+  if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) e["sni"] = sni;
+  recorder_.event("tls", std::move(e));
+  co_return true;
+}
+
+Task<void> Connection::close(CloseReason reason) {
+  if (!socket_.is_open()) co_return;
+  note_close_reason(reason);
+  if (tls_) {
+    begin_io(std::chrono::seconds(1));
+    co_await tls_->async_shutdown(use_tuple);  // sends close_notify; the peer's is optional
+    end_io();
+  }
+  closing_ = true;
+  error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  // Lingering close: read until the client closes too (or briefly), so that input we never
+  // read does not turn our close into a reset that eats the last reply on the client's side.
+  std::string buf(4096, '\0');
+  std::size_t recorded = 0;
+  while (socket_.is_open()) {
+    begin_io(std::min(idle_timeout_, kLingerOnClose));
+    auto [rec, n] = co_await socket_.async_read_some(asio::buffer(buf), use_tuple);
+    end_io();
+    if (rec) break;
+    if (!tls_ && recorded < kMaxDrainRecorded) {
+      Json e = Json::object();
+      e["after_close"] = true;
+      recorder_.client(std::string_view(buf.data(), n), std::move(e));
+      recorded += n;
+    }
+  }
+  close_socket();
+}
+
+void Connection::reset(CloseReason reason) {
+  if (!socket_.is_open()) return;
+  note_close_reason(reason);
+  error_code ec;
+  socket_.set_option(asio::socket_base::linger(true, 0), ec);
+  close_socket();
+}
+
+Task<void> Connection::hang() {
+  recorder_.event("hang");
+  std::string buf(4096, '\0');
+  while (socket_.is_open()) {
+    begin_io(Duration::max());
+    auto [ec, n] = tls_ ? co_await tls_->async_read_some(asio::buffer(buf), use_tuple)
+                        : co_await socket_.async_read_some(asio::buffer(buf), use_tuple);
+    end_io();
+    const IoResult r = map_error(ec, n);
+    if (!r.ok()) {
+      if (r.status == IoStatus::eof) note_close_reason(CloseReason::client);
+      if (r.status == IoStatus::reset) note_close_reason(CloseReason::reset);
+      break;
+    }
+    received_ += n;
+    recorder_.client(std::string_view(buf.data(), n));
+  }
+  close_socket();
+}
+
+void Connection::abort(CloseReason reason) {
+  aborted_ = true;
+  note_close_reason(reason);
+  close_socket();
+}
+
+}  // namespace protofarm

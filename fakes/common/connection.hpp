@@ -1,0 +1,142 @@
+// One accepted stream connection (TCP over IPv4/IPv6, or a Unix stream socket), plain or TLS.
+//
+// The session coroutine owns its Connection. Every read and write has a deadline (the idle
+// timeout): when it passes, the socket is closed, the pending operation ends and the close
+// reason becomes `timeout`. Network trouble comes back as an IoStatus, never as an exception.
+//
+// Writes are recorded as `server` events exactly as they go out (one event per fragment when a
+// write is fragmented or paced); reads are not recorded here, because the fake records what it
+// consumes together with the parsed command. The connection-level faults of the server (pace,
+// fragment, latency, reset after N bytes) are applied to every read and write.
+//
+// Farm shutdown calls abort() on every live connection through the ConnectionRegistry: the
+// socket closes, timers are cancelled, and each session ends with close reason `shutdown`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "fakes/common/asio.hpp"
+#include "fakes/common/recorder.hpp"
+#include "fakes/common/rules.hpp"
+
+namespace protofarm {
+
+enum class IoStatus { ok, eof, timeout, reset, aborted, error };
+
+struct IoResult {
+  IoStatus status = IoStatus::ok;
+  std::size_t bytes = 0;
+  bool ok() const { return status == IoStatus::ok; }
+};
+
+// Faults chosen for one connection from the server's `faults:` section.
+struct ConnectionFaults {
+  std::optional<std::uint64_t> reset_after_sent;
+  std::optional<std::uint64_t> reset_after_received;
+  Shaping shaping;      // for every write that has no shaping of its own
+  Duration latency{0};  // before every write
+};
+
+class Connection;
+
+// Live connections of the farm, so that shutdown can end them all.
+class ConnectionRegistry {
+ public:
+  void add(Connection* c) { live_.insert(c); }
+  void remove(Connection* c) { live_.erase(c); }
+  void abort_all();
+  std::size_t size() const { return live_.size(); }
+
+ private:
+  std::set<Connection*> live_;
+};
+
+struct WriteOptions {
+  const Shaping* shaping = nullptr;  // overrides the connection's fault shaping when it has any
+  Json extra = nullptr;              // merged into the recorded server event (e.g. "rule")
+};
+
+class Connection {
+ public:
+  Connection(StreamSocket socket, SessionRecorder& recorder, ConnectionRegistry* registry,
+             Duration idle_timeout);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Reads what is available (at least one byte) into buf. Not recorded.
+  Task<IoResult> read_some(asio::mutable_buffer buf);
+  // Writes all bytes, shaped, and records them. False when the connection is gone.
+  Task<bool> write(std::string_view bytes, WriteOptions options = {});
+  // Waits without blocking other sessions. False when the connection was aborted meanwhile.
+  Task<bool> sleep(Duration d);
+  // Server-side TLS handshake on this connection (implicit TLS, or after STARTTLS). Records a
+  // `tls` event (version, cipher) or a `tls_failed` event; false on failure.
+  Task<bool> start_tls(asio::ssl::context& context);
+
+  // Orderly close: TLS close_notify, FIN, then a short wait for the client's own close so that
+  // the last reply is not lost to a reset caused by unread input. Drained bytes are recorded.
+  Task<void> close(CloseReason reason = CloseReason::server);
+  // Abortive close (RST), as a real reset looks to the client.
+  void reset(CloseReason reason = CloseReason::reset);
+  // Stops answering: records whatever the client sends until it closes or the farm stops.
+  Task<void> hang();
+  // Ends the connection from outside (farm shutdown).
+  void abort(CloseReason reason);
+
+  bool is_open() const { return socket_.is_open() && !closing_; }
+  bool tls_active() const { return tls_ != nullptr; }
+  CloseReason close_reason() const { return reason_.value_or(CloseReason::server); }
+  void note_close_reason(CloseReason reason) {
+    if (!reason_) reason_ = reason;
+  }
+  std::uint64_t bytes_sent() const { return sent_; }
+  std::uint64_t bytes_received() const { return received_; }
+
+  SessionRecorder& recorder() { return recorder_; }
+  const std::string& peer() const { return peer_; }
+  const std::string& local() const { return local_; }
+  Duration idle_timeout() const { return idle_timeout_; }
+  void set_idle_timeout(Duration d) { idle_timeout_ = d; }
+  ConnectionFaults& faults() { return faults_; }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
+
+  static std::string describe(const StreamSocket::endpoint_type& ep);
+
+ private:
+  Task<IoResult> raw_write(std::string_view bytes);
+  IoResult map_error(const error_code& ec, std::size_t n) const;
+  void begin_io(Duration timeout);
+  void end_io();
+  void arm_watchdog();
+  void close_socket();
+
+  StreamSocket socket_;
+  std::unique_ptr<asio::ssl::stream<StreamSocket&>> tls_;
+  SessionRecorder& recorder_;
+  ConnectionRegistry* registry_;
+  Duration idle_timeout_;
+  ConnectionFaults faults_;
+  std::string peer_, local_;
+
+  asio::steady_timer watchdog_;
+  asio::steady_timer sleeper_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  int pending_io_ = 0;
+  bool watchdog_armed_ = false;
+  bool timed_out_ = false;
+  bool aborted_ = false;
+  bool closing_ = false;
+  std::optional<CloseReason> reason_;
+  std::uint64_t sent_ = 0;
+  std::uint64_t received_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace protofarm

@@ -1,0 +1,99 @@
+// The transcript recorder (DESIGN.md, "Transcripts").
+//
+// TranscriptSink is farm-wide and owns DIR: it appends every event to DIR/events.jsonl with one
+// write(2) per line, so a farm killed with SIGKILL leaves every event up to the kill; it writes
+// DIR/sessions/<server>/<n>.json atomically (temporary file, then rename) when a session ends;
+// and it saves payloads under DIR/files/<server>/<n>/. Without a DIR it records nothing and
+// every call is cheap.
+//
+// SessionRecorder records one connection (or one UDP peer). Its events carry `t_ms` since the
+// session started, and either `from` (client/server) with the bytes as `text` (valid UTF-8) or
+// `base64`, or `event` with a name. finish() writes the session document once; the destructor
+// finishes a session that was not finished explicitly, so a transcript is never lost.
+// Single-threaded: all calls come from the farm's io_context thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace protofarm {
+
+using Json = nlohmann::ordered_json;
+
+enum class CloseReason { client, server, reset, timeout, fault, shutdown };
+const char* to_string(CloseReason reason);
+
+// ISO 8601 UTC with milliseconds: 2026-11-24T17:14:00.123Z
+std::string iso8601(std::chrono::system_clock::time_point t);
+
+class TranscriptSink {
+ public:
+  // Without a directory nothing is written. With one, it is created, and a previous run's
+  // events.jsonl, sessions/ and files/ in it are removed. Throws std::runtime_error when the
+  // directory cannot be prepared.
+  explicit TranscriptSink(std::optional<std::filesystem::path> dir = std::nullopt);
+  ~TranscriptSink();
+  TranscriptSink(const TranscriptSink&) = delete;
+  TranscriptSink& operator=(const TranscriptSink&) = delete;
+
+  // Starts recording into dir (see the constructor). Throws std::runtime_error.
+  void open(const std::filesystem::path& dir);
+  bool enabled() const { return fd_ >= 0; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+  void append_event(const Json& line);
+  void write_session(const std::string& server, std::uint64_t session, const Json& doc);
+  // Saves bytes as DIR/files/<server>/<session>/<name>; returns the path relative to DIR
+  // ("files/mail/1/1.eml"), or "" when not recording or the write failed.
+  std::string save_file(const std::string& server, std::uint64_t session, const std::string& name,
+                        std::string_view bytes);
+
+ private:
+  std::filesystem::path dir_;
+  int fd_ = -1;
+};
+
+class SessionRecorder {
+ public:
+  SessionRecorder(TranscriptSink& sink, std::string server, std::string protocol,
+                  std::uint64_t session, std::string peer, std::string local);
+  ~SessionRecorder();
+  SessionRecorder(const SessionRecorder&) = delete;
+  SessionRecorder& operator=(const SessionRecorder&) = delete;
+
+  bool recording() const { return sink_.enabled(); }
+  std::uint64_t session() const { return session_; }
+  const std::string& server_name() const { return server_; }
+  const std::string& peer() const { return peer_; }
+
+  // `extra` is merged into the event (command, args, rule, ...). Empty byte strings are skipped.
+  void client(std::string_view bytes, Json extra = nullptr);
+  void server(std::string_view bytes, Json extra = nullptr);
+  void event(std::string_view name, Json extra = nullptr);
+  // Saves a payload file for this session; returns its path relative to DIR ("" when off).
+  std::string save_file(const std::string& name, std::string_view bytes);
+
+  // Writes the session document; later calls do nothing.
+  void finish(CloseReason reason);
+  bool finished() const { return finished_; }
+  double elapsed_ms() const;
+
+ private:
+  void add(Json event);
+
+  TranscriptSink& sink_;
+  std::string server_, protocol_, peer_, local_;
+  std::uint64_t session_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::system_clock::time_point started_wall_;
+  Json events_ = Json::array();
+  bool finished_ = false;
+};
+
+}  // namespace protofarm

@@ -1,0 +1,111 @@
+// The model every fake shares: a scenario's context, one server's configuration (the keys
+// every protocol has), the farm-wide services, and the Server that ties a configuration to
+// its fake, its rule engine and its session counter.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fakes/common/asio.hpp"
+#include "fakes/common/config.hpp"
+#include "fakes/common/connection.hpp"
+#include "fakes/common/mail_drop.hpp"
+#include "fakes/common/net.hpp"
+#include "fakes/common/recorder.hpp"
+#include "fakes/common/rules.hpp"
+#include "fakes/common/tls.hpp"
+
+namespace protofarm {
+
+// The scenario's clock: a fixed instant (the default, so replies are the same on every run),
+// or the real time when the scenario says `clock: real`.
+struct ScenarioClock {
+  bool real = false;
+  std::chrono::system_clock::time_point fixed{std::chrono::seconds(1767225600)};  // 2026-01-01
+  std::chrono::system_clock::time_point now() const {
+    return real ? std::chrono::system_clock::now() : fixed;
+  }
+};
+
+// What a scenario gives all of its servers.
+struct ScenarioContext {
+  std::string name;
+  std::string file;
+  std::uint64_t seed = 0;
+  ScenarioClock clock;
+  std::shared_ptr<StateStore> states = std::make_shared<StateStore>();
+  std::map<std::string, std::string> server_protocols;  // every server: name -> protocol
+};
+
+// The server-level `faults:` section.
+struct FaultConfig {
+  bool refuse = false;   // accept, then reset at once
+  bool silence = false;  // accept, never answer, record what the client sends
+  ConnectionFaults connection;
+  std::optional<std::uint64_t> times;  // only the first N sessions (after `after`)
+  std::uint64_t after = 0;             // only after the first N sessions
+  bool applies_to(std::uint64_t session) const {
+    return session > after && (!times || session <= after + *times);
+  }
+};
+
+struct ServerConfig {
+  std::string name;
+  std::string protocol;
+  ListenAddress listen;
+  TlsConfig tls;
+  Duration idle_timeout{std::chrono::seconds(60)};
+  std::size_t max_line = 64 * 1024;
+  std::optional<FaultConfig> faults;
+  std::vector<Rule> rules;
+  YAML::Node node;  // the whole server entry, for the protocol's own keys
+  YAML::Mark mark;
+  std::shared_ptr<ScenarioContext> scenario;
+};
+
+// Farm-wide services. One of each per `protofarm run` (or `validate`).
+struct FarmServices {
+  asio::io_context& io;
+  TranscriptSink& sink;
+  ConnectionRegistry& connections;
+  TlsContexts& tls;
+  MailDrop& mail;
+};
+
+class Fake;
+
+class Server {
+ public:
+  Server(ServerConfig config, FarmServices& services);
+  ~Server();
+
+  const ServerConfig& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+  FarmServices& services() { return services_; }
+  RuleEngine& rules() { return rules_; }
+  ScenarioContext& scenario() { return *config_.scenario; }
+  Fake& fake() { return *fake_; }
+  void set_fake(std::unique_ptr<Fake> fake);
+
+  // Session numbers, 1, 2, ... in accept order (UDP: in order of first datagram per peer).
+  std::uint64_t next_session() { return ++sessions_; }
+  std::uint64_t sessions() const { return sessions_; }
+  // The server's TLS context; set up before the farm is ready when tls is not none.
+  asio::ssl::context* tls_context() const { return tls_context_; }
+  void set_tls_context(asio::ssl::context* context) { tls_context_ = context; }
+
+ private:
+  ServerConfig config_;
+  FarmServices& services_;
+  RuleEngine rules_;
+  std::unique_ptr<Fake> fake_;
+  std::uint64_t sessions_ = 0;
+  asio::ssl::context* tls_context_ = nullptr;
+};
+
+}  // namespace protofarm

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian 12 packages that protofarm needs and that are missing.
+# Usage: tools/install-deps.sh [build|test|bench]   (each set includes the ones before it)
+set -eu
+set_name=${1:-build}
+
+build="g++ make cmake ninja-build pkg-config libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev
+  libcli11-dev libssl-dev openssl"
+test="$build libgtest-dev libgmock-dev clang-format python3 python3-jsonschema python3-yaml curl
+  swaks socat docker-compose"
+bench="$test postfix nginx-light hyperfine"
+
+case "$set_name" in
+  build) wanted=$build ;;
+  test) wanted=$test ;;
+  bench) wanted=$bench ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $wanted; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing Debian packages:$missing"
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+# postfix is only wanted for its smtp-source/smtp-sink benchmark programs: never configure or
+# start the mail system itself.
+echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
