@@ -2,13 +2,19 @@
 #include <algorithm>
 
 #include "fakes/common/fake.hpp"
+#include "fakes/pop3/pop3_fake.hpp"
+#include "fakes/smtp/smtp_fake.hpp"
 #include "fakes/tcp/tcp_fake.hpp"
+#include "fakes/udp/udp_fake.hpp"
 
 namespace protofarm {
 
 const std::vector<FakeFactory>& fake_registry() {
   static const std::vector<FakeFactory> registry = {
       tcp::factory(),
+      udp::factory(),
+      smtp::factory(),
+      pop3::factory(),
   };
   return registry;
 }
