@@ -109,11 +109,22 @@ void TranscriptSink::append_event(const Json& line) {
   write_all(fd_, text);  // a full disk loses events, never the farm
 }
 
+void TranscriptSink::append_line(std::string line) {
+  if (fd_ < 0) return;
+  line += '\n';
+  write_all(fd_, line);
+}
+
 void TranscriptSink::write_session(const std::string& server, std::uint64_t session,
                                    const Json& doc) {
+  write_session_text(server, session,
+                     doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+}
+
+void TranscriptSink::write_session_text(const std::string& server, std::uint64_t session,
+                                        std::string_view text) {
   if (fd_ < 0) return;
-  write_file_atomically(dir_ / "sessions" / server / (std::to_string(session) + ".json"),
-                        doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+  write_file_atomically(dir_ / "sessions" / server / (std::to_string(session) + ".json"), text);
 }
 
 std::string TranscriptSink::save_file(const std::string& server, std::uint64_t session,
@@ -152,12 +163,18 @@ double SessionRecorder::elapsed_ms() const {
 }
 
 void SessionRecorder::add(Json event) {
-  events_.push_back(event);
-  Json line = Json::object();
-  line["server"] = server_;
-  line["session"] = session_;
-  for (auto& [k, v] : event.items()) line[k] = v;
-  sink_.append_event(line);
+  std::string text = event.dump(-1, ' ', false, Json::error_handler_t::replace);
+  // The events.jsonl line is the same object with the server and session in front.
+  std::string line;
+  line.reserve(text.size() + server_.size() + 40);
+  line += "{\"server\":";
+  line += Json(server_).dump();
+  line += ",\"session\":";
+  line += std::to_string(session_);
+  if (text.size() > 2) line += ',';
+  line.append(text, 1, std::string::npos);
+  sink_.append_line(std::move(line));
+  events_.push_back(std::move(text));
 }
 
 namespace {
@@ -211,17 +228,37 @@ void SessionRecorder::finish(CloseReason reason) {
   close["close"] = to_string(reason);
   event("close", std::move(close));
   finished_ = true;
-  Json doc = Json::object();
-  doc["server"] = server_;
-  doc["protocol"] = protocol_;
-  doc["session"] = session_;
-  doc["peer"] = peer_;
-  doc["local"] = local_;
-  doc["started"] = iso8601(started_wall_);
-  doc["ended"] = iso8601(std::chrono::system_clock::now());
-  doc["close"] = to_string(reason);
-  doc["events"] = std::move(events_);
-  sink_.write_session(server_, session_, doc);
+  // Written by hand so that each event keeps its one-line form: readable, and no second
+  // serialisation of a long session.
+  auto field = [](std::string& out, const char* key, const Json& value) {
+    out += "  \"";
+    out += key;
+    out += "\": ";
+    out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out += ",\n";
+  };
+  std::size_t size = 256;
+  for (const auto& e : events_) size += e.size() + 6;
+  std::string doc;
+  doc.reserve(size);
+  doc += "{\n";
+  field(doc, "server", server_);
+  field(doc, "protocol", protocol_);
+  field(doc, "session", session_);
+  field(doc, "peer", peer_);
+  field(doc, "local", local_);
+  field(doc, "started", iso8601(started_wall_));
+  field(doc, "ended", iso8601(std::chrono::system_clock::now()));
+  field(doc, "close", to_string(reason));
+  doc += "  \"events\": [";
+  for (std::size_t i = 0; i < events_.size(); ++i) {
+    doc += i ? ",\n    " : "\n    ";
+    doc += events_[i];
+  }
+  doc += events_.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  events_.clear();
+  events_.shrink_to_fit();
+  sink_.write_session_text(server_, session_, doc);
 }
 
 }  // namespace protofarm

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace protofarm {
 
@@ -48,7 +49,10 @@ class TranscriptSink {
   const std::filesystem::path& dir() const { return dir_; }
 
   void append_event(const Json& line);
+  // Appends a line that is already serialised (no trailing newline).
+  void append_line(std::string line);
   void write_session(const std::string& server, std::uint64_t session, const Json& doc);
+  void write_session_text(const std::string& server, std::uint64_t session, std::string_view text);
   // Saves bytes as DIR/files/<server>/<session>/<name>; returns the path relative to DIR
   // ("files/mail/1/1.eml"), or "" when not recording or the write failed.
   std::string save_file(const std::string& server, std::uint64_t session, const std::string& name,
@@ -92,7 +96,8 @@ class SessionRecorder {
   std::uint64_t session_;
   std::chrono::steady_clock::time_point start_;
   std::chrono::system_clock::time_point started_wall_;
-  Json events_ = Json::array();
+  // Each event serialised once, compactly; the session document lists them one per line.
+  std::vector<std::string> events_;
   bool finished_ = false;
 };
 
