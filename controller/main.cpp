@@ -1,5 +1,8 @@
 // protofarm: a farm of scripted fake network servers for CI. See README.md.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 
 #include "controller/farm.hpp"
@@ -41,7 +44,23 @@ int cmd_validate(const std::vector<std::string>& files) {
   return kExitOk;
 }
 
+// Every session holds a socket, and the usual soft limit of 1024 open files is soon reached
+// under load (accept then fails with EMFILE). Raise the soft limit as far as the hard one
+// allows; never lower it.
+void raise_open_file_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+  for (const rlim_t want :
+       {rl.rlim_max, static_cast<rlim_t>(1) << 20, static_cast<rlim_t>(65536)}) {
+    if (want <= rl.rlim_cur) break;
+    rlimit raised = rl;
+    raised.rlim_cur = std::min(want, rl.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+  }
+}
+
 int cmd_run(const std::vector<std::string>& files, const protofarm::FarmOptions& options) {
+  raise_open_file_limit();
   protofarm::Farm farm(options);
   if (const int status = report(farm.load(files)); status != kExitOk) return status;
   try {

@@ -1,4 +1,5 @@
 #include "controller/scenario.hpp"
+#include "controller/transcript_expect.hpp"
 
 #include <ctime>
 #include <filesystem>
@@ -211,6 +212,11 @@ std::optional<LoadedScenario> load_scenario(const std::string& file, ConfigError
                                         did_you_mean(name, names));
       }
     }
+    // Checked here too, so that `validate` reports a bad regex in expect: like any other.
+    std::map<std::string, YAML::Node> servers;
+    if (const YAML::Node list = sc.document["servers"]; list.IsMap())
+      for (const auto& kv : list) servers[kv.first.Scalar()] = kv.second;
+    parse_expect(sc.expect, base_dir, servers, errors);
   }
   return sc;
 }

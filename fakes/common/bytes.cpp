@@ -221,7 +221,8 @@ std::optional<std::string> parse_payload(const Cfg& cfg) {
     out = base64_decode(cfg["base64"].str());
     if (!out) cfg["base64"].error("not valid base64");
   }
-  if (kinds != 1) {
+  // With none of them but other keys, the schema has named the unknown key already.
+  if (kinds > 1 || (kinds == 0 && cfg.node().size() == 0)) {
     cfg.error("expected exactly one of text, hex or base64");
     return std::nullopt;
   }

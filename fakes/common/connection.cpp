@@ -103,14 +103,17 @@ IoResult Connection::map_error(const error_code& ec, std::size_t n) const {
 }
 
 Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
-  if (!socket_.is_open() || closing_)
+  if (!socket_.is_open() || closing_ || peer_finished_)
     co_return IoResult{timed_out_ ? IoStatus::timeout : IoStatus::aborted, 0};
   begin_io(idle_timeout_);
   auto [ec, n] = tls_ ? co_await tls_->async_read_some(buf, use_tuple)
                       : co_await socket_.async_read_some(buf, use_tuple);
   end_io();
   IoResult r = map_error(ec, n);
-  if (r.status == IoStatus::eof) note_close_reason(CloseReason::client);
+  if (r.status == IoStatus::eof) {
+    note_close_reason(CloseReason::client);
+    peer_finished_ = true;
+  }
   if (r.status == IoStatus::reset || r.status == IoStatus::error)
     note_close_reason(CloseReason::reset);
   if (!r.ok()) co_return r;

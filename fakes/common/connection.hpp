@@ -133,6 +133,7 @@ class Connection {
   bool timed_out_ = false;
   bool aborted_ = false;
   bool closing_ = false;
+  bool peer_finished_ = false;  // the peer's end of input was seen: reads return at once
   std::optional<CloseReason> reason_;
   std::uint64_t sent_ = 0;
   std::uint64_t received_ = 0;

@@ -36,6 +36,12 @@ std::optional<ListenAddress> parse_listen(const std::string& text, std::string& 
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
+    unsigned char v6[sizeof(in6_addr)];
+    if (inet_pton(AF_INET6, host.c_str(), v6) != 1) {
+      // Without this, "[]:0" would become every IPv4 interface below.
+      why = "expected an IPv6 address inside the brackets, like [::1]:0";
+      return std::nullopt;
+    }
   } else {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos) {

@@ -130,7 +130,11 @@ void TranscriptSink::write_session_text(const std::string& server, std::uint64_t
 std::string TranscriptSink::save_file(const std::string& server, std::uint64_t session,
                                       const std::string& name, std::string_view bytes) {
   if (fd_ < 0) return {};
-  const fs::path rel = fs::path("files") / server / std::to_string(session) / name;
+  // Names can come from clients (an upload's file name): keep the last component only, so a
+  // file never lands outside its session's folder.
+  std::string base = fs::path(name).filename().string();
+  if (base.empty() || base == "." || base == "..") base = "unnamed";
+  const fs::path rel = fs::path("files") / server / std::to_string(session) / base;
   if (!write_file_atomically(dir_ / rel, bytes)) return {};
   return rel.generic_string();
 }

@@ -58,10 +58,16 @@ bool regex_search_captures(const boost::regex& re, std::string_view text,
 }
 
 std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view args) {
+  return match(on, args, Accept{});
+}
+
+std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view args,
+                                           const Accept& accept) {
   const std::string upper_on = to_upper(on);
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const Rule& rule = rules_[i];
     if (!rule.on.empty() && rule.on != upper_on) continue;
+    if (accept && !accept(i, rule)) continue;
     bool states_ok = true;
     for (const auto& [name, value] : rule.when_state) {
       if (states_->get(name) != value) {

@@ -14,6 +14,7 @@
 
 #include <boost/regex.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -85,6 +86,11 @@ class RuleEngine {
   // The first rule that fires for this request, applying its set_state. `on` is compared
   // case-insensitively. A regex that gives up (too complex for the input) counts as no match.
   std::optional<RuleMatch> match(std::string_view on, std::string_view args);
+  // The same, with a predicate a protocol adds to its own rule keys (the udp fake's
+  // hex_prefix): a rule for which accept(index, rule) is false is skipped like one whose
+  // `match` failed, so it is not counted.
+  using Accept = std::function<bool(std::size_t index, const Rule& rule)>;
+  std::optional<RuleMatch> match(std::string_view on, std::string_view args, const Accept& accept);
   // Whether any rule names this `on`: lets a fake skip work for events nobody scripts.
   bool mentions(std::string_view on) const;
   const std::vector<Rule>& rules() const { return rules_; }

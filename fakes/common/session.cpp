@@ -38,7 +38,12 @@ Task<Flow> apply_then(Connection& conn, Then then) {
 Task<Flow> Session::answer(std::string_view on, std::string_view args, BuiltIn builtin,
                            std::string_view line_end) {
   std::optional<RuleMatch> match = server_.rules().match(on, args);
-  if (!match) co_return co_await builtin();
+  if (!match) {
+    const Flow flow = co_await builtin();
+    last_rule_ = nullptr;  // after the built-in, which may answer() itself
+    co_return flow;
+  }
+  const Rule* fired = match->rule;
 
   if (rec().recording()) {
     Json e = Json::object();
@@ -48,6 +53,7 @@ Task<Flow> Session::answer(std::string_view on, std::string_view args, BuiltIn b
     rec().event("rule", std::move(e));
   }
   const RuleAction& action = match->action();
+  last_rule_ = fired;
   if (action.delay.count() > 0 && !co_await conn_.sleep(action.delay)) co_return Flow::end;
 
   std::optional<RuleMatch> outer = std::move(active_);  // answer() may nest inside a builtin
@@ -66,6 +72,7 @@ Task<Flow> Session::answer(std::string_view on, std::string_view args, BuiltIn b
     flow = co_await builtin();
   }
   active_ = std::move(outer);
+  last_rule_ = fired;
   if (flow == Flow::end || !conn_.is_open()) co_return Flow::end;
   co_return co_await apply_then(conn_, action.then);
 }

@@ -42,6 +42,10 @@ class Session {
   Task<bool> send_line(std::string_view line, std::string_view line_end = "\r\n");
   // The rule being answered, if any (inside answer()).
   const RuleMatch* rule() const { return active_ ? &*active_ : nullptr; }
+  // The rule that fired in the last answer() that returned, or nullptr when the built-in
+  // behaviour answered alone: lets a fake keep its protocol state in step with a scripted
+  // reply (an SMTP "250" to RCPT adds the recipient).
+  const Rule* last_rule() const { return last_rule_; }
 
   // Records a client frame with its parsed command.
   void record_client(std::string_view bytes, Json extra = nullptr) {
@@ -53,6 +57,7 @@ class Session {
   Connection& conn_;
   LineReader& reader_;
   std::optional<RuleMatch> active_;
+  const Rule* last_rule_ = nullptr;
 };
 
 // Carries out a rule's `then` after it answered. Returns Flow::end unless then is none.

@@ -157,9 +157,11 @@ class Farm:
         raise FarmError(f"timed out waiting for {what}")
 
     def wait_sessions(self, server, count, timeout=20):
-        """Waits until `count` sessions of `server` are finished (their files written)."""
-        return self.wait_for(lambda: len(self.sessions(server)) >= count, timeout,
-                             f"{count} finished session(s) of {server}")
+        """Waits until `count` sessions of `server` are finished (their files written) and
+        returns the finished sessions' documents."""
+        self.wait_for(lambda: len(self.sessions(server)) >= count, timeout,
+                      f"{count} finished session(s) of {server}")
+        return self.sessions(server)
 
 
 def client_bytes(session):
