@@ -1,0 +1,72 @@
+// The pure part of the udp fake: its scenario keys, and how one datagram is answered.
+//
+// A datagram is a request: `on` compares with its first word (so text protocols read like the
+// tcp fake's rules mode), `match` searches the whole datagram as received, and the udp key
+// `hex_prefix` requires the datagram to start with given bytes. The common RuleEngine does the
+// counting (times, after) and the states, with hex_prefix as an extra predicate, so a rule
+// whose prefix does not match is not counted.
+//
+// plan_answer() turns the rule that fired (or the built-in echo) into the list of datagrams to
+// send, with `reply` lines (one datagram each, nothing added), `raw` bytes, `truncate` and
+// `duplicate` applied, and the timing (`delay`, `gap`) the fake must respect. It touches no
+// socket, so it is unit-tested on its own (tests/unit/udp_rules_test.cpp).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fakes/common/recorder.hpp"
+#include "fakes/common/rules.hpp"
+
+namespace protofarm::udp {
+
+// Bounds that keep a scenario's traffic finite.
+inline constexpr unsigned kMaxDuplicate = 100;
+// The largest datagram read; a datagram longer than the server's max_line is cut to it anyway.
+inline constexpr std::size_t kMaxDatagram = 256 * 1024;
+
+// The udp-only keys of one rule.
+struct RuleExtras {
+  std::optional<std::string> hex_prefix;  // decoded: the datagram must start with these bytes
+  unsigned duplicate = 0;                 // extra copies of every reply datagram
+  std::optional<std::size_t> truncate;    // cut every reply datagram to its first N bytes
+  Duration gap{0};                        // pause between the datagrams of one answer
+};
+
+struct Config {
+  bool echo = false;               // built-in behaviour: send the datagram back
+  std::size_t max_datagram = 0;    // longer datagrams are recorded cut, and not answered
+  std::vector<RuleExtras> extras;  // one per rule of the server, in the same order
+};
+
+// Parses the udp keys of one server (`echo`, each rule's udp keys) and reports, at their own
+// line and column, the rule and fault keys that mean nothing for datagrams (on: connect,
+// then: reset, pace, fragment; faults reset_after, pace, fragment, gap).
+Config parse_config(const Cfg& server, const std::vector<Rule>& rules, std::size_t max_line);
+
+// One datagram to send.
+struct Outgoing {
+  std::string bytes;
+  Duration before{0};  // wait this long after the previous datagram of the answer
+  unsigned copy = 0;   // 0 for the datagram itself, 1.. for duplicates
+  std::optional<std::size_t> cut_from;  // the length before `truncate`, when it cut
+};
+
+struct Answer {
+  std::optional<RuleMatch> match;  // the rule that fired, if any
+  Duration delay{0};               // before the first datagram
+  std::vector<Outgoing> datagrams;
+  Then then = Then::none;  // close: end the peer's session; hang: stop answering this peer
+  bool silent() const { return datagrams.empty(); }
+};
+
+// The first word of a datagram (what `on` compares with): up to a space, tab, CR or LF.
+std::string first_word(std::string_view datagram);
+
+// Decides how to answer one datagram. Applies the fired rule's set_state (through the engine).
+Answer plan_answer(RuleEngine& rules, const Config& config, std::string_view datagram);
+
+}  // namespace protofarm::udp
