@@ -1,0 +1,412 @@
+#include "fakes/smtp/smtp_session.hpp"
+
+#include <algorithm>
+
+namespace protofarm::smtp {
+
+namespace {
+
+// Body bytes are recorded in events of about this size, so a huge message never sits whole in
+// memory twice.
+constexpr std::size_t kRecordPiece = 1024 * 1024;
+// How much of an over-long line is read at a time while it is discarded.
+constexpr std::size_t kSkipPiece = 64 * 1024;
+
+class SmtpSession {
+ public:
+  SmtpSession(Session& s, const Options& options)
+      : s_(s),
+        options_(options),
+        proto_(options, s.number(), s.conn().tls_active(), s.server().scenario().clock.now()) {}
+
+  Task<void> run();
+
+ private:
+  Task<Flow> command(std::string line);
+  Task<Flow> too_long_command(std::string head);
+  Task<Flow> follow(Effect effect);
+  Task<Flow> read_data();
+  Task<Flow> bdat(const Command& cmd);
+  Task<Flow> message_stage(const Envelope& env, std::string content, std::uint64_t size,
+                           Body body, const char* via, Json extra);
+  Task<Flow> auth_exchange();
+  Task<Flow> start_tls();
+
+  // Sends the outcome's reply, then records its events. False when the connection is gone.
+  Task<bool> deliver(const Outcome& outcome);
+  // The code of the reply the last rule answered with (0: none, or it starts with no code);
+  // nullopt when no rule replied (the built-in did).
+  std::optional<int> scripted_code() const;
+  // Reads and discards the rest of an over-long line; `head` is its start. Records it all.
+  Task<FrameStatus> discard_rest(std::string head, Json extra);
+  void record_data(std::string& raw, bool force);
+  void record_message(const Envelope& env, const std::string& content, std::uint64_t size,
+                      const char* via, bool complete, const Outcome* outcome,
+                      std::optional<bool> accepted, Json extra);
+
+  Session& s_;
+  const Options& options_;
+  Protocol proto_;
+  std::uint64_t messages_ = 0;
+};
+
+std::optional<int> SmtpSession::scripted_code() const {
+  const Rule* rule = s_.last_rule();
+  if (!rule || !rule->action.answers()) return std::nullopt;
+  if (rule->action.reply) {
+    if (rule->action.reply->empty()) return 0;
+    return reply_code_of(rule->action.reply->front());
+  }
+  return reply_code_of(*rule->action.raw);
+}
+
+Task<bool> SmtpSession::deliver(const Outcome& outcome) {
+  bool ok = true;
+  if (outcome.reply) ok = co_await s_.send(proto_.render(*outcome.reply));
+  for (const auto& [name, data] : outcome.events) s_.rec().event(name, data);
+  co_return ok;
+}
+
+void SmtpSession::record_data(std::string& raw, bool force) {
+  if (raw.empty() || (!force && raw.size() < kRecordPiece)) return;
+  Json e = Json::object();
+  e["data"] = true;
+  s_.record_client(raw, std::move(e));
+  raw.clear();
+}
+
+Task<FrameStatus> SmtpSession::discard_rest(std::string head, Json extra) {
+  for (;;) {
+    Frame rest = co_await s_.reader().skip_line(kSkipPiece);
+    head += rest.bytes;
+    s_.record_client(head, extra);
+    head.clear();
+    if (rest.status != FrameStatus::too_long) co_return rest.status;
+    extra["continued"] = true;
+  }
+}
+
+Task<void> SmtpSession::run() {
+  Flow flow = co_await s_.answer("connect", s_.conn().peer(), [&]() -> Task<Flow> {
+    co_return co_await s_.send(proto_.render(proto_.greeting())) ? Flow::next : Flow::end;
+  });
+  if (flow == Flow::end) co_return;
+  if (const auto code = scripted_code()) {
+    if (proto_.scripted_connect(*code) == Effect::close) {
+      co_await s_.conn().close(CloseReason::server);
+      co_return;
+    }
+  }
+  for (;;) {
+    Frame frame = co_await s_.reader().read_line(kMaxAuthLine);
+    if (frame.status == FrameStatus::too_long) {
+      flow = co_await too_long_command(std::move(frame.bytes));
+    } else if (!frame.ok()) {
+      if (!frame.bytes.empty()) {
+        Json e = Json::object();
+        e["partial"] = true;  // the client closed in the middle of a line
+        s_.record_client(frame.bytes, std::move(e));
+      }
+      co_return;
+    } else {
+      flow = co_await command(std::move(frame.bytes));
+    }
+    if (flow == Flow::end) co_return;
+  }
+}
+
+Task<Flow> SmtpSession::too_long_command(std::string head) {
+  // Not a command: a line that long is refused unread, and its words mean nothing.
+  Json extra = Json::object();
+  extra["too_long"] = true;
+  const FrameStatus status = co_await discard_rest(std::move(head), std::move(extra));
+  // RFC 5321 4.5.3.1.4 and 4.5.3.1.10: "500 Line too long".
+  const bool sent =
+      co_await s_.send(proto_.render(make_reply(Code::kSyntaxError, "5.5.2", "Error: line too long")));
+  co_return sent && status == FrameStatus::ok ? Flow::next : Flow::end;
+}
+
+Task<Flow> SmtpSession::command(std::string line) {
+  const Command cmd = parse_command(line);
+  Json extra = Json::object();
+  if (line.size() > kMaxCommandLine && cmd.verb != "AUTH") {
+    extra["too_long"] = true;
+    s_.record_client(line, std::move(extra));
+    const bool sent = co_await s_.send(
+        proto_.render(make_reply(Code::kSyntaxError, "5.5.2", "Error: line too long")));
+    co_return sent ? Flow::next : Flow::end;
+  }
+  extra["command"] = cmd.verb;
+  extra["args"] = cmd.args;
+  if (cmd.bare_lf) extra["bare_lf"] = true;
+  s_.record_client(line, std::move(extra));
+  if (cmd.verb == "BDAT") co_return co_await bdat(cmd);
+
+  Outcome outcome;
+  bool built_in = false;
+  const Flow flow = co_await s_.answer(cmd.verb, cmd.args, [&]() -> Task<Flow> {
+    built_in = true;
+    outcome = proto_.handle(cmd);
+    co_return co_await deliver(outcome) ? Flow::next : Flow::end;
+  });
+  if (flow == Flow::end) co_return Flow::end;
+  Effect effect = Effect::none;
+  if (built_in) {
+    effect = outcome.effect;
+  } else if (const auto code = scripted_code()) {
+    effect = proto_.scripted(cmd, *code);
+  }
+  co_return co_await follow(effect);
+}
+
+Task<Flow> SmtpSession::follow(Effect effect) {
+  switch (effect) {
+    case Effect::none:
+    case Effect::message:
+    case Effect::accept_message:
+      co_return Flow::next;
+    case Effect::close:
+      co_await s_.conn().close(CloseReason::server);
+      co_return Flow::end;
+    case Effect::read_data:
+      co_return co_await read_data();
+    case Effect::start_tls:
+      co_return co_await start_tls();
+    case Effect::auth:
+      co_return co_await auth_exchange();
+  }
+  co_return Flow::next;
+}
+
+// --- DATA and BDAT ------------------------------------------------------------------------------
+
+Task<Flow> SmtpSession::read_data() {
+  const Envelope env = proto_.envelope();
+  const std::uint64_t keep =
+      options_.size_limit ? options_.size_limit + 1 : std::numeric_limits<std::uint64_t>::max();
+  DataDecoder decoder(options_.end_of_data, keep);
+  std::string raw;
+  FrameStatus status = FrameStatus::ok;
+  LineReader& reader = s_.reader();
+  while (!decoder.done() && status == FrameStatus::ok) {
+    Frame f = co_await reader.read_line(kMaxTextLine);
+    raw += f.bytes;
+    decoder.feed(f.bytes);
+    if (f.status == FrameStatus::too_long) {
+      // RFC 5321 4.5.3.1.6: the line is too long; read past it, reply when the body ends.
+      for (;;) {
+        Frame rest = co_await reader.skip_line(kSkipPiece);
+        raw += rest.bytes;
+        decoder.feed(rest.bytes);
+        record_data(raw, false);
+        if (rest.status != FrameStatus::too_long) {
+          status = rest.status;
+          break;
+        }
+      }
+    } else {
+      status = f.status;
+    }
+    record_data(raw, false);
+  }
+  record_data(raw, true);
+  Json extra = Json::object();
+  if (decoder.bare_lf_lines()) extra["bare_lf_lines"] = decoder.bare_lf_lines();
+  if (decoder.long_lines()) extra["long_lines"] = decoder.long_lines();
+  if (!decoder.done()) {
+    // The client went away in the middle of the message: keep what came, marked incomplete.
+    std::string partial = decoder.content();
+    partial += decoder.pending();
+    ++messages_;
+    record_message(env, partial, decoder.size(), "DATA", false, nullptr, false, std::move(extra));
+    co_return Flow::end;
+  }
+  Body body{decoder.size(), decoder.long_lines()};
+  co_return co_await message_stage(env, decoder.content(), decoder.size(), body, "DATA",
+                                   std::move(extra));
+}
+
+Task<Flow> SmtpSession::bdat(const Command& cmd) {
+  const auto args = proto_.bdat_args(cmd);
+  std::string kept;
+  std::uint64_t size = 0;
+  if (args) {
+    // RFC 3030 2: the chunk follows the command whatever the reply will be; read it first.
+    size = args->size;
+    const std::uint64_t room = proto_.chunk_room();
+    std::uint64_t left = size;
+    std::string raw;
+    while (left > 0) {
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kSkipPiece));
+      Frame f = co_await s_.reader().read_chunk(want);
+      raw += f.bytes;
+      if (kept.size() < room)
+        kept.append(f.bytes, 0,
+                    static_cast<std::size_t>(std::min<std::uint64_t>(room - kept.size(), f.bytes.size())));
+      left -= std::min<std::uint64_t>(left, f.bytes.size());
+      if (!f.ok() || f.bytes.empty()) {
+        record_data(raw, true);
+        if (proto_.in_transaction() && !proto_.envelope().recipients.empty()) {
+          std::string partial = proto_.take_chunks() + kept;
+          ++messages_;
+          record_message(proto_.envelope(), partial, proto_.chunk_total() + (size - left), "BDAT",
+                         false, nullptr, false, Json::object());
+        }
+        co_return Flow::end;
+      }
+      record_data(raw, false);
+    }
+    record_data(raw, true);
+  }
+
+  Outcome outcome;
+  bool built_in = false;
+  const Flow flow = co_await s_.answer("BDAT", cmd.args, [&]() -> Task<Flow> {
+    built_in = true;
+    outcome = proto_.bdat(cmd, kept, size);
+    co_return co_await deliver(outcome) ? Flow::next : Flow::end;
+  });
+  if (flow == Flow::end) co_return Flow::end;
+  Effect effect = Effect::none;
+  if (built_in) {
+    effect = outcome.effect;
+  } else if (const auto code = scripted_code()) {
+    // Keep the envelope: a scripted 2xx to BDAT LAST accepts the message.
+    const Envelope env = proto_.envelope();
+    effect = proto_.scripted_bdat(cmd, kept, size, *code);
+    if (effect == Effect::accept_message) {
+      const std::uint64_t total = proto_.chunk_total();
+      std::string content = proto_.take_chunks();
+      ++messages_;
+      Outcome accepted;
+      accepted.accepted = true;
+      record_message(proto_.envelope(), content, total, "BDAT", true, &accepted, true,
+                     Json::object());
+      proto_.scripted_message(*code);
+      co_return Flow::next;
+    }
+  }
+  if (effect == Effect::message) {
+    const Envelope env = proto_.envelope();
+    const std::uint64_t total = proto_.chunk_total();
+    std::string content = proto_.take_chunks();
+    co_return co_await message_stage(env, std::move(content), total, Body{total, 0}, "BDAT",
+                                     Json::object());
+  }
+  co_return co_await follow(effect);
+}
+
+Task<Flow> SmtpSession::message_stage(const Envelope& env, std::string content, std::uint64_t size,
+                                      Body body, const char* via, Json extra) {
+  const std::uint64_t number = ++messages_;
+  Outcome outcome;
+  bool built_in = false;
+  const Flow flow = co_await s_.answer("message", content, [&]() -> Task<Flow> {
+    built_in = true;
+    outcome = proto_.end_of_message(body, number);
+    co_return co_await deliver(outcome) ? Flow::next : Flow::end;
+  });
+  std::optional<bool> accepted;
+  if (built_in) {
+    accepted = outcome.accepted;
+  } else {
+    // A rule answered: its reply code says whether the message was taken.
+    const auto code = scripted_code();
+    accepted = proto_.scripted_message(code.value_or(0));
+    if (code) extra["reply"] = *code;
+  }
+  record_message(env, content, size, via, true, built_in ? &outcome : nullptr, accepted,
+                 std::move(extra));
+  co_return flow;
+}
+
+void SmtpSession::record_message(const Envelope& env, const std::string& content,
+                                 std::uint64_t size, const char* via, bool complete,
+                                 const Outcome* outcome, std::optional<bool> accepted, Json extra) {
+  const bool taken = complete && accepted.value_or(false);
+  Json e = Json::object();
+  e["index"] = messages_;
+  e["via"] = via;
+  e["mail_from"] = env.mail_from;
+  e["recipients"] = env.recipients;
+  e["size"] = size;
+  // The payload key `file` names accepted messages only, so that `protofarm verify`'s payload
+  // checks see what the server took; refused and incomplete messages are kept all the same.
+  const std::string file = s_.rec().save_file(std::to_string(messages_) + ".eml", content);
+  if (!file.empty()) e[taken ? "file" : "rejected_file"] = file;
+  e["complete"] = complete;
+  e["accepted"] = taken;
+  if (outcome && !outcome->queue_id.empty()) e["queue_id"] = outcome->queue_id;
+  if (outcome && !outcome->reason.empty()) e["reason"] = outcome->reason;
+  if (outcome && outcome->reply) e["reply"] = outcome->reply->number();
+  if (size > content.size()) e["truncated"] = true;
+  if (!env.body.empty()) e["body"] = env.body;
+  if (env.smtputf8) e["smtputf8"] = true;
+  if (env.declared_size) e["declared_size"] = *env.declared_size;
+  if (extra.is_object())
+    for (auto& [k, v] : extra.items()) e[k] = v;
+  s_.rec().event("message", std::move(e));
+  if (taken) {
+    MailMessage m;
+    m.smtp_server = s_.server().name();
+    m.session = s_.number();
+    m.mail_from = env.mail_from;
+    m.recipients = env.recipients;
+    m.content = content;
+    s_.server().services().mail.deliver(m);
+  }
+}
+
+// --- AUTH and STARTTLS --------------------------------------------------------------------------
+
+Task<Flow> SmtpSession::auth_exchange() {
+  for (;;) {
+    Frame f = co_await s_.reader().read_line(kMaxAuthLine);
+    Json extra = Json::object();
+    extra["auth_response"] = true;
+    if (f.status == FrameStatus::too_long) {
+      extra["too_long"] = true;
+      const FrameStatus status = co_await discard_rest(std::move(f.bytes), std::move(extra));
+      const bool sent = co_await deliver(proto_.auth_line_too_long());
+      co_return sent && status == FrameStatus::ok ? Flow::next : Flow::end;
+    }
+    if (!f.ok()) {
+      extra["partial"] = true;
+      s_.record_client(f.bytes, std::move(extra));
+      co_return Flow::end;
+    }
+    s_.record_client(f.bytes, std::move(extra));
+    const Outcome o = proto_.auth_response(f.bytes);
+    if (!co_await deliver(o)) co_return Flow::end;
+    if (o.effect != Effect::auth) co_return Flow::next;
+  }
+}
+
+Task<Flow> SmtpSession::start_tls() {
+  // RFC 3207 4.2: whatever the client pipelined behind STARTTLS is void.
+  if (s_.reader().has_buffered()) {
+    Json e = Json::object();
+    e["discarded"] = true;
+    s_.record_client(s_.reader().take_buffered(), std::move(e));
+  }
+  asio::ssl::context* context = s_.server().tls_context();
+  if (!context) {
+    Json e = Json::object();
+    e["error"] = "the server has no TLS certificate (tls: none)";
+    s_.rec().event("tls_failed", std::move(e));
+    co_await s_.conn().close(CloseReason::server);
+    co_return Flow::end;
+  }
+  if (!co_await s_.conn().start_tls(*context)) co_return Flow::end;
+  proto_.tls_started();
+  co_return Flow::next;
+}
+
+}  // namespace
+
+Task<void> serve_session(Session& session, const Options& options) {
+  SmtpSession smtp(session, options);
+  co_await smtp.run();
+}
+
+}  // namespace protofarm::smtp
