@@ -64,7 +64,7 @@ test: format-check check asan
 
 bench: build
 	tools/install-deps.sh bench
-	bench/run.sh
+	PROTOFARM=$(BUILD)/protofarm bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) out
