@@ -92,7 +92,9 @@ bool valid_domain(std::string_view d, bool utf8) {
     if (dot == std::string_view::npos) dot = d.size();
     const std::string_view label = d.substr(start, dot - start);
     if (label.empty() || label.size() > 63) return false;
-    auto let_dig = [&](unsigned char c) { return is_alpha(c) || is_digit(c) || (utf8 && c >= 0x80); };
+    auto let_dig = [&](unsigned char c) {
+      return is_alpha(c) || is_digit(c) || (utf8 && c >= 0x80);
+    };
     if (!let_dig(static_cast<unsigned char>(label.front())) ||
         !let_dig(static_cast<unsigned char>(label.back())))
       return false;
@@ -107,7 +109,8 @@ bool valid_domain(std::string_view d, bool utf8) {
 }
 
 bool valid_keyword(std::string_view k) {
-  if (k.empty() || !(is_alpha(static_cast<unsigned char>(k[0])) || is_digit(static_cast<unsigned char>(k[0]))))
+  if (k.empty() ||
+      !(is_alpha(static_cast<unsigned char>(k[0])) || is_digit(static_cast<unsigned char>(k[0]))))
     return false;
   for (char ch : k) {
     const auto c = static_cast<unsigned char>(ch);
@@ -352,7 +355,8 @@ void DataDecoder::emit(std::string_view bytes) {
   size_ += bytes.size();
   if (content_.size() < keep_limit_) {
     const std::uint64_t room = keep_limit_ - content_.size();
-    content_.append(bytes.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()))));
+    content_.append(
+        bytes.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()))));
   }
 }
 
@@ -445,7 +449,8 @@ std::optional<PlainCredentials> parse_plain(std::string_view decoded) {
   const std::size_t b = decoded.find('\0', a + 1);
   if (b == std::string_view::npos || decoded.find('\0', b + 1) != std::string_view::npos)
     return std::nullopt;
-  PlainCredentials c{std::string(decoded.substr(0, a)), std::string(decoded.substr(a + 1, b - a - 1)),
+  PlainCredentials c{std::string(decoded.substr(0, a)),
+                     std::string(decoded.substr(a + 1, b - a - 1)),
                      std::string(decoded.substr(b + 1))};
   if (c.authcid.empty()) return std::nullopt;
   return c;

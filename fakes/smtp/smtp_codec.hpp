@@ -80,9 +80,9 @@ int reply_code_of(std::string_view text);
 // One command line as the client sent it. Odd input is flagged, never refused here: the
 // protocol decides which reply it deserves.
 struct Command {
-  std::string verb;  // the keyword, upper case ("MAIL"); "" for an empty line
-  std::string args;  // the rest of the line after the separating space, without the line end
-                     // and without trailing blanks
+  std::string verb;        // the keyword, upper case ("MAIL"); "" for an empty line
+  std::string args;        // the rest of the line after the separating space, without the line end
+                           // and without trailing blanks
   bool has_nul = false;    // a NUL byte anywhere in the line
   bool eight_bit = false;  // a byte >= 0x80 anywhere in the line
   bool bare_lf = false;    // ended in LF without CR
@@ -101,9 +101,9 @@ struct Param {
 struct PathArgs {
   enum class Error {
     none,
-    syntax,        // not "FROM:<...>" / "TO:<...>" at all
-    bad_address,   // the path is there but its mailbox is not a valid address
-    bad_param,     // a parameter is not keyword[=value]
+    syntax,       // not "FROM:<...>" / "TO:<...>" at all
+    bad_address,  // the path is there but its mailbox is not a valid address
+    bad_param,    // a parameter is not keyword[=value]
   };
   Error error = Error::none;
   std::string address;  // without angle brackets and source route; "" for the null path <>
@@ -151,7 +151,7 @@ class DataDecoder {
   bool done() const { return done_; }
 
   const std::string& content() const { return content_; }  // unstuffed, at most keep_limit
-  std::uint64_t size() const { return size_; }              // unstuffed octets, all of them
+  std::uint64_t size() const { return size_; }             // unstuffed octets, all of them
   bool truncated() const { return size_ > content_.size(); }
   std::uint64_t long_lines() const { return long_lines_; }
   std::uint64_t bare_lf_lines() const { return bare_lf_lines_; }
@@ -178,7 +178,8 @@ class DataDecoder {
   bool done_ = false;
 };
 
-// --- AUTH (RFC 4954) ------------------------------------------------------------------------------
+// --- AUTH (RFC 4954)
+// ------------------------------------------------------------------------------
 
 // Strict base64 as RFC 4954 4 requires of SASL responses: the standard alphabet, padded to a
 // multiple of four, nothing else. "=" alone is the empty string (an empty initial response).

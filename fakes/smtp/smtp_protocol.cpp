@@ -15,7 +15,8 @@ std::string first_word_upper(std::string_view s) {
 }
 
 bool has_eight_bit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
 Outcome reply(Code code, std::string status, std::string text, Effect effect = Effect::none) {
@@ -25,7 +26,9 @@ Outcome reply(Code code, std::string status, std::string text, Effect effect = E
   return o;
 }
 
-Outcome bad_sequence(std::string text) { return reply(Code::kBadSequence, "5.5.1", std::move(text)); }
+Outcome bad_sequence(std::string text) {
+  return reply(Code::kBadSequence, "5.5.1", std::move(text));
+}
 
 Outcome syntax(std::string usage) {
   return reply(Code::kSyntaxErrorInParameters, "5.5.4", "Syntax: " + std::move(usage));
@@ -39,14 +42,15 @@ std::vector<std::string> default_extensions(bool starttls, bool auth) {
   std::vector<std::string> out = {"PIPELINING", "SIZE"};
   if (starttls) out.emplace_back("STARTTLS");
   if (auth) out.emplace_back("AUTH");
-  for (const char* k : {"ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8", "CHUNKING"}) out.emplace_back(k);
+  for (const char* k : {"ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8", "CHUNKING"})
+    out.emplace_back(k);
   return out;
 }
 
 const std::vector<std::string>& known_extensions() {
   static const std::vector<std::string> known = {
-      "PIPELINING", "SIZE",     "STARTTLS",   "AUTH", "ENHANCEDSTATUSCODES",
-      "8BITMIME",   "SMTPUTF8", "CHUNKING",   "BINARYMIME", "DSN", "HELP"};
+      "PIPELINING", "SIZE",       "STARTTLS", "AUTH", "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8",
+      "CHUNKING",   "BINARYMIME", "DSN",      "HELP"};
   return known;
 }
 
@@ -61,7 +65,8 @@ bool Protocol::advertises(std::string_view keyword) const {
   if (keyword == "STARTTLS") return !tls_;
   // RFC 3207 and common practice (Postfix's smtpd_tls_auth_only): no AUTH before TLS when the
   // server insists on TLS.
-  if (keyword == "AUTH") return !options_.auth_mechanisms.empty() && (tls_ || !options_.require_tls);
+  if (keyword == "AUTH")
+    return !options_.auth_mechanisms.empty() && (tls_ || !options_.require_tls);
   return true;
 }
 
@@ -166,7 +171,8 @@ Outcome Protocol::on_noop(const Command&) { return reply(Code::kOk, "2.0.0", "Ok
 Outcome Protocol::on_vrfy(const Command& cmd) {
   if (cmd.args.empty()) return syntax("VRFY address");
   std::string who = cmd.args;
-  if (who.size() >= 2 && who.front() == '<' && who.back() == '>') who = who.substr(1, who.size() - 2);
+  if (who.size() >= 2 && who.front() == '<' && who.back() == '>')
+    who = who.substr(1, who.size() - 2);
   const std::string local = who.substr(0, who.find('@'));
   for (const auto& [user, password] : options_.users) {
     if (user == who || user == local)
@@ -221,13 +227,15 @@ std::optional<Reply> Protocol::check_mail_params(const std::vector<Param>& param
       if (!ok) return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad BODY keyword value");
       tx_.body = body;
     } else if (p.keyword == "SMTPUTF8" && advertises("SMTPUTF8")) {
-      if (p.value) return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad SMTPUTF8 syntax");
+      if (p.value)
+        return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad SMTPUTF8 syntax");
       tx_.smtputf8 = true;
     } else if (p.keyword == "AUTH" && advertises("AUTH")) {
       // RFC 4954 5: AUTH=<mailbox> or AUTH=<>, accepted and otherwise ignored.
       if (!p.value) return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad AUTH syntax");
     } else if ((p.keyword == "RET" || p.keyword == "ENVID") && advertises("DSN")) {
-      if (!p.value) return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad " + p.keyword + " syntax");
+      if (!p.value)
+        return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad " + p.keyword + " syntax");
     } else {
       return unsupported(p);
     }
@@ -238,7 +246,8 @@ std::optional<Reply> Protocol::check_mail_params(const std::vector<Param>& param
 std::optional<Reply> Protocol::check_rcpt_params(const std::vector<Param>& params) const {
   for (const auto& p : params) {
     if (esmtp_ && (p.keyword == "NOTIFY" || p.keyword == "ORCPT") && advertises("DSN")) {
-      if (!p.value) return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad " + p.keyword + " syntax");
+      if (!p.value)
+        return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad " + p.keyword + " syntax");
       continue;
     }
     return make_reply(Code::kParametersNotRecognized, "5.5.4", "Unsupported option: " + p.keyword);
@@ -447,7 +456,8 @@ Outcome Protocol::on_auth(const Command& cmd) {
   }
   if (mechanism == "CRAM-MD5") {
     // CRAM-MD5 starts with the server's challenge: an initial response has no place.
-    if (initial) return reply(Code::kSyntaxErrorInParameters, "5.5.2", "Initial response not allowed");
+    if (initial)
+      return reply(Code::kSyntaxErrorInParameters, "5.5.2", "Initial response not allowed");
     auth_ = AuthStep::cram;
     cram_challenge_ =
         cram_challenge(options_.seed, options_.server, session_, now_, options_.hostname);
@@ -520,8 +530,8 @@ Outcome Protocol::auth_step(const std::string& decoded) {
       const auto r = parse_cram_response(decoded);
       if (!r) return finish_auth("", false);
       const auto it = options_.users.find(r->user);
-      const bool ok = it != options_.users.end() &&
-                      cram_md5_digest(it->second, cram_challenge_) == r->digest;
+      const bool ok =
+          it != options_.users.end() && cram_md5_digest(it->second, cram_challenge_) == r->digest;
       return finish_auth(r->user, ok);
     }
     case AuthStep::none:

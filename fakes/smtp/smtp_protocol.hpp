@@ -29,7 +29,7 @@ namespace protofarm::smtp {
 
 // The smtp server's own scenario keys, parsed (fakes/smtp/README.md).
 struct Options {
-  std::string server;                 // the server's name (queue ids, CRAM-MD5 challenges)
+  std::string server;                  // the server's name (queue ids, CRAM-MD5 challenges)
   std::string hostname = "localhost";  // in the greeting, EHLO and HELO replies
   std::vector<std::string> greeting;   // the 220 reply's lines; default "<hostname> ESMTP ..."
   // The EHLO keywords, in order, as advertised: SIZE gets the size limit, AUTH the mechanisms;

@@ -27,8 +27,8 @@ class SmtpSession {
   Task<Flow> follow(Effect effect);
   Task<Flow> read_data();
   Task<Flow> bdat(const Command& cmd);
-  Task<Flow> message_stage(const Envelope& env, std::string content, std::uint64_t size,
-                           Body body, const char* via, Json extra);
+  Task<Flow> message_stage(const Envelope& env, std::string content, std::uint64_t size, Body body,
+                           const char* via, Json extra);
   Task<Flow> auth_exchange();
   Task<Flow> start_tls();
 
@@ -121,9 +121,9 @@ Task<Flow> SmtpSession::too_long_command(std::string head) {
   extra["too_long"] = true;
   const FrameStatus status = co_await discard_rest(std::move(head), std::move(extra));
   // RFC 5321 4.5.3.1.4 and 4.5.3.1.10: "500 Line too long".
-  const bool sent =
-      co_await s_.send(proto_.render(make_reply(Code::kSyntaxError, "5.5.2", "Error: line too long")));
-  co_return sent && status == FrameStatus::ok ? Flow::next : Flow::end;
+  const bool sent = co_await s_.send(
+      proto_.render(make_reply(Code::kSyntaxError, "5.5.2", "Error: line too long")));
+  co_return sent&& status == FrameStatus::ok ? Flow::next : Flow::end;
 }
 
 Task<Flow> SmtpSession::command(std::string line) {
@@ -241,8 +241,9 @@ Task<Flow> SmtpSession::bdat(const Command& cmd) {
       Frame f = co_await s_.reader().read_chunk(want);
       raw += f.bytes;
       if (kept.size() < room)
-        kept.append(f.bytes, 0,
-                    static_cast<std::size_t>(std::min<std::uint64_t>(room - kept.size(), f.bytes.size())));
+        kept.append(
+            f.bytes, 0,
+            static_cast<std::size_t>(std::min<std::uint64_t>(room - kept.size(), f.bytes.size())));
       left -= std::min<std::uint64_t>(left, f.bytes.size());
       if (!f.ok() || f.bytes.empty()) {
         record_data(raw, true);
@@ -368,7 +369,7 @@ Task<Flow> SmtpSession::auth_exchange() {
       extra["too_long"] = true;
       const FrameStatus status = co_await discard_rest(std::move(f.bytes), std::move(extra));
       const bool sent = co_await deliver(proto_.auth_line_too_long());
-      co_return sent && status == FrameStatus::ok ? Flow::next : Flow::end;
+      co_return sent&& status == FrameStatus::ok ? Flow::next : Flow::end;
     }
     if (!f.ok()) {
       extra["partial"] = true;

@@ -50,8 +50,8 @@ Config parse_config(const Cfg& server, const std::vector<Rule>& rules, std::size
 // One datagram to send.
 struct Outgoing {
   std::string bytes;
-  Duration before{0};  // wait this long after the previous datagram of the answer
-  unsigned copy = 0;   // 0 for the datagram itself, 1.. for duplicates
+  Duration before{0};                   // wait this long after the previous datagram of the answer
+  unsigned copy = 0;                    // 0 for the datagram itself, 1.. for duplicates
   std::optional<std::size_t> cut_from;  // the length before `truncate`, when it cut
 };
 

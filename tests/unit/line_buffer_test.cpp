@@ -29,8 +29,8 @@ std::pair<std::vector<std::string>, std::string> feed_bytewise(const std::string
 }
 
 TEST(LineBuffer, LinesEndAtLfAndKeepTheirTerminator) {
-  const auto [lines, rest] = feed_bytewise("HELO a\r\nNOOP\nQUIT\r\npartial",
-                                           [](LineBuffer& b) { return b.pop_line(); });
+  const auto [lines, rest] =
+      feed_bytewise("HELO a\r\nNOOP\nQUIT\r\npartial", [](LineBuffer& b) { return b.pop_line(); });
   EXPECT_EQ(lines, (std::vector<std::string>{"HELO a\r\n", "NOOP\n", "QUIT\r\n"}));
   EXPECT_EQ(rest, "partial");
 }
@@ -62,11 +62,9 @@ TEST(LineBuffer, BinaryBytesPassThrough) {
 }
 
 TEST(LineBuffer, DelimitersMayBeLongAndSpanAppends) {
-  const auto [frames, rest] =
-      feed_bytewise("Subject: x\r\n\r\nbody\r\n.\r\nNEXT\r\n.\r\n.\r\n",
-                    [](LineBuffer& b) { return b.pop_until("\r\n.\r\n"); });
-  EXPECT_EQ(frames,
-            (std::vector<std::string>{"Subject: x\r\n\r\nbody\r\n.\r\n", "NEXT\r\n.\r\n"}));
+  const auto [frames, rest] = feed_bytewise("Subject: x\r\n\r\nbody\r\n.\r\nNEXT\r\n.\r\n.\r\n",
+                                            [](LineBuffer& b) { return b.pop_until("\r\n.\r\n"); });
+  EXPECT_EQ(frames, (std::vector<std::string>{"Subject: x\r\n\r\nbody\r\n.\r\n", "NEXT\r\n.\r\n"}));
   EXPECT_EQ(rest, ".\r\n");
 }
 
@@ -223,9 +221,9 @@ TEST_P(ReaderChunking, OverLongLinesComeBackCutAndCanBeSkipped) {
     got.push_back(show(co_await r.skip_line(1024)));
     got.push_back(show(co_await r.read_line()));  // eof with the partial line
   });
-  EXPECT_EQ(got, (std::vector<std::string>{"too_long:12345678", "ok:901234\r\n", "ok:OK\r\n",
-                                           "ok:123456\r\n", "too_long:1234567\r", "ok:\n",
-                                           "eof:tail"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"too_long:12345678", "ok:901234\r\n", "ok:OK\r\n",
+                                      "ok:123456\r\n", "too_long:1234567\r", "ok:\n", "eof:tail"}));
 }
 
 TEST_P(ReaderChunking, DelimitedAndFixedFrames) {

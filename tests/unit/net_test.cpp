@@ -74,9 +74,9 @@ TEST(ParseListen, RejectsUnixWithoutPathOrTooLong) {
   EXPECT_EQ(parse_error("unix:"), "a unix socket needs a path, like unix:/tmp/protofarm.sock");
   const std::size_t max = sizeof(sockaddr_un::sun_path) - 1;
   parse_ok("unix:/" + std::string(max - 1, 'x'));
-  EXPECT_EQ(parse_error("unix:/" + std::string(max, 'x')),
-            "unix socket path is longer than the system allows (" + std::to_string(max) +
-                " bytes)");
+  EXPECT_EQ(
+      parse_error("unix:/" + std::string(max, 'x')),
+      "unix socket path is longer than the system allows (" + std::to_string(max) + " bytes)");
 }
 
 TEST(ParseListen, RejectsAddressesWithoutAPort) {

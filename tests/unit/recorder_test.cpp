@@ -298,8 +298,8 @@ TEST_F(RecorderTest, SaveFileKeepsNamesInsideTheSessionFolder) {
 
 TEST(Iso8601, FormatsUtcWithMilliseconds) {
   using namespace std::chrono;
-  const system_clock::time_point t = system_clock::time_point(seconds(1767225600)) +
-                                     milliseconds(123);
+  const system_clock::time_point t =
+      system_clock::time_point(seconds(1767225600)) + milliseconds(123);
   EXPECT_EQ(iso8601(t), "2026-01-01T00:00:00.123Z");
   EXPECT_EQ(iso8601(system_clock::time_point(seconds(0))), "1970-01-01T00:00:00.000Z");
 }

@@ -259,7 +259,8 @@ TEST(ParseRules, ReadsEveryKey) {
   EXPECT_EQ(r.match_source, "<.*@blocked\\.test>");
   EXPECT_EQ(r.times, 1u);
   EXPECT_EQ(r.after, 2u);
-  EXPECT_EQ(r.when_state, (std::vector<std::pair<std::string, std::string>>{{"greylist", "first"}}));
+  EXPECT_EQ(r.when_state,
+            (std::vector<std::pair<std::string, std::string>>{{"greylist", "first"}}));
   EXPECT_EQ(r.set_state, (std::vector<std::pair<std::string, std::string>>{{"greylist", "seen"}}));
   EXPECT_EQ(r.action.delay, milliseconds(250));
   EXPECT_EQ(r.action.reply, (std::vector<std::string>{"550 5.1.1 no such user"}));

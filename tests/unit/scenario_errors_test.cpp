@@ -282,9 +282,8 @@ servers:
             "s.yaml:7:19: error: servers.a.idle_timeout: expected a duration like 250ms, 2s or "
             "1m, got 'soon'");
   EXPECT_EQ(lines[3], "s.yaml:9:5: error: servers.b: missing required key 'protocol'");
-  EXPECT_THAT(lines[4],
-              StartsWith("s.yaml:13:16: error: servers.c.rules[0].match: invalid regular "
-                         "expression '('"));
+  EXPECT_THAT(lines[4], StartsWith("s.yaml:13:16: error: servers.c.rules[0].match: invalid regular "
+                                   "expression '('"));
   EXPECT_EQ(lines[5],
             "s.yaml:14:15: error: servers.c.rules[0].then: unknown action 'explode'; expected "
             "one of: close, reset, hang");
@@ -581,16 +580,17 @@ expect:
 }
 
 TEST_F(ScenarioErrors, ExpectNamesAnUnknownServer) {
-  EXPECT_EQ(errors_of("name: x\nservers:\n  mail: {protocol: tcp}\nexpect:\n  mial: {sessions: 1}\n"),
-            "s.yaml:5:3: error: expect: no server named 'mial' in this scenario; did you mean "
-            "'mail'?\n");
+  EXPECT_EQ(
+      errors_of("name: x\nservers:\n  mail: {protocol: tcp}\nexpect:\n  mial: {sessions: 1}\n"),
+      "s.yaml:5:3: error: expect: no server named 'mial' in this scenario; did you mean "
+      "'mail'?\n");
 }
 
 TEST_F(ScenarioErrors, TheValidatorAloneReportsEveryViolation) {
   ConfigErrors errors("v.yaml");
   const SchemaValidator v(scenario_schema());
-  EXPECT_FALSE(v.validate(YAML::Load("name: 1\nservers: {a: {protocol: ftpx}}\nextra: 1\n"),
-                          errors));
+  EXPECT_FALSE(
+      v.validate(YAML::Load("name: 1\nservers: {a: {protocol: ftpx}}\nextra: 1\n"), errors));
   EXPECT_EQ(errors.size(), 3u) << errors.format();
   ConfigErrors none("v.yaml");
   EXPECT_TRUE(v.validate(YAML::Load("name: ok\nservers: {a: {protocol: tcp}}\n"), none));
@@ -615,8 +615,7 @@ TEST(YamlType, FollowsTheYaml12CoreSchema) {
 }
 
 TEST(SchemaText, IsTheFileInTheSourceTree) {
-  std::ifstream in(std::string(PROTOFARM_SOURCE_DIR) + "/scenarios/schema.json",
-                   std::ios::binary);
+  std::ifstream in(std::string(PROTOFARM_SOURCE_DIR) + "/scenarios/schema.json", std::ios::binary);
   std::stringstream file;
   file << in.rdbuf();
   EXPECT_EQ(scenario_schema_text(), file.str());

@@ -112,9 +112,9 @@ TEST(SmtpPath, SyntaxErrors) {
 }
 
 TEST(SmtpPath, BadAddresses) {
-  for (const char* bad : {"FROM:<a@>", "FROM:<@b.c>", "FROM:<a..b@c.d>", "FROM:<.a@c.d>",
-                          "FROM:<a b@c.d>", "FROM:<a@-b.c>", "FROM:<a@b..c>", "FROM:<a@b_c.d>",
-                          "FROM:<a@[]>"}) {
+  for (const char* bad :
+       {"FROM:<a@>", "FROM:<@b.c>", "FROM:<a..b@c.d>", "FROM:<.a@c.d>", "FROM:<a b@c.d>",
+        "FROM:<a@-b.c>", "FROM:<a@b..c>", "FROM:<a@b_c.d>", "FROM:<a@[]>"}) {
     EXPECT_EQ(parse_path(bad, "FROM", true, false).error, PathArgs::Error::bad_address) << bad;
   }
   EXPECT_TRUE(parse_path("FROM:<a@[127.0.0.1]>", "FROM", true, false).ok());
@@ -174,7 +174,8 @@ TEST(SmtpBdat, Arguments) {
   EXPECT_FALSE(parse_bdat("x"));
 }
 
-// --- DATA ------------------------------------------------------------------------------------------
+// --- DATA
+// ------------------------------------------------------------------------------------------
 
 struct Decoded {
   bool done = false;
@@ -206,8 +207,8 @@ Decoded decode(std::string_view input, EndOfData mode, std::size_t piece = 0,
 // Every split of the input, byte by byte included, must decode the same way.
 void expect_decodes(std::string_view input, EndOfData mode, bool done, std::string_view content,
                     std::size_t consumed) {
-  for (std::size_t piece : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3},
-                            std::size_t{7}}) {
+  for (std::size_t piece :
+       {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7}}) {
     const Decoded d = decode(input, mode, piece);
     EXPECT_EQ(d.done, done) << "piece " << piece;
     EXPECT_EQ(d.content, content) << "piece " << piece;
@@ -220,13 +221,11 @@ TEST(SmtpData, EndsAtCrLfDotCrLf) {
   expect_decodes(in, EndOfData::strict, true, "Subject: hi\r\n\r\nbody\r\n", in.size() - 6);
 }
 
-TEST(SmtpData, EmptyMessage) {
-  expect_decodes(".\r\n", EndOfData::strict, true, "", 3);
-}
+TEST(SmtpData, EmptyMessage) { expect_decodes(".\r\n", EndOfData::strict, true, "", 3); }
 
 TEST(SmtpData, RemovesDotStuffing) {
-  expect_decodes("..\r\n..hidden\r\n.x\r\n.\r\n", EndOfData::strict, true,
-                 ".\r\n.hidden\r\nx\r\n", 21);
+  expect_decodes("..\r\n..hidden\r\n.x\r\n.\r\n", EndOfData::strict, true, ".\r\n.hidden\r\nx\r\n",
+                 21);
 }
 
 TEST(SmtpData, DotInsideALineIsData) {
@@ -294,7 +293,8 @@ TEST(SmtpData, BinaryBytesPassThrough) {
   EXPECT_EQ(d.content, std::string("a\0b\xff\r\n", 6));
 }
 
-// --- SASL ------------------------------------------------------------------------------------------
+// --- SASL
+// ------------------------------------------------------------------------------------------
 
 TEST(SmtpSasl, StrictBase64) {
   EXPECT_EQ(decode_sasl_base64("AGFsaWNlAHNlY3JldA=="), std::string("\0alice\0secret", 13));
@@ -335,7 +335,8 @@ TEST(SmtpSasl, CramMd5) {
   EXPECT_FALSE(parse_cram_response("tim zz13a602c7eda7a495b4e6e7334d3890"));
 }
 
-// --- determinism ----------------------------------------------------------------------------------
+// --- determinism
+// ----------------------------------------------------------------------------------
 
 TEST(SmtpIds, QueueIdsDependOnlyOnTheirInputs) {
   const std::string a = queue_id(0, "mail", 1, 1);

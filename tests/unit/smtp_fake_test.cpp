@@ -47,8 +47,8 @@ class SmtpFake : public ::testing::Test {
     if (config.node["tls"]) config.tls.mode = TlsMode::starttls;
     errors_ = ConfigErrors("scenario.yaml");
     const FakeFactory factory = smtp::factory();
-    config.rules = parse_rules(Cfg(config.node["rules"], "servers.mail.rules", &errors_),
-                               factory.rule_verbs);
+    config.rules =
+        parse_rules(Cfg(config.node["rules"], "servers.mail.rules", &errors_), factory.rule_verbs);
     const Cfg cfg(config.node, "servers.mail", &errors_);
     server_ = std::make_unique<Server>(config, services_);
     auto fake = factory.create(*server_, cfg);
@@ -145,8 +145,9 @@ rules:
   mail_.subscribe("mail", [&](const MailMessage& m) { got.push_back(m); });
   const std::string out = converse(
       "EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<forward@d.test>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n");
-  EXPECT_NE(out.find("250-mx.test\r\n250 SIZE 100\r\n250 2.1.0 Ok\r\n251 2.1.5 will forward\r\n354 "),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("250-mx.test\r\n250 SIZE 100\r\n250 2.1.0 Ok\r\n251 2.1.5 will forward\r\n354 "),
+      std::string::npos)
       << out;
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].recipients, std::vector<std::string>{"forward@d.test"});

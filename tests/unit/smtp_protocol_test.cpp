@@ -314,12 +314,13 @@ TEST_F(SmtpProtocol, RequireTls) {
   EXPECT_EQ(say("MAIL FROM:<a@b.test>"), "530 5.7.0 Must issue a STARTTLS command first\r\n");
   EXPECT_EQ(say("AUTH PLAIN"), "530 5.7.0 Must issue a STARTTLS command first\r\n");
   EXPECT_EQ(say("EHLO c").find("AUTH"), std::string::npos);  // not offered before TLS
-  start(true);  // implicit TLS
+  start(true);                                               // implicit TLS
   EXPECT_NE(say("EHLO c").find("AUTH PLAIN"), std::string::npos);
   EXPECT_EQ(say("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok\r\n");
 }
 
-// --- AUTH ------------------------------------------------------------------------------------------
+// --- AUTH
+// ------------------------------------------------------------------------------------------
 
 TEST_F(SmtpProtocol, AuthPlainWithInitialResponse) {
   start();
@@ -365,8 +366,7 @@ TEST_F(SmtpProtocol, AuthCramMd5) {
   say("EHLO c");
   const std::string challenge_line = say("AUTH CRAM-MD5");
   ASSERT_EQ(challenge_line.substr(0, 4), "334 ");
-  const auto challenge =
-      decode_sasl_base64(challenge_line.substr(4, challenge_line.size() - 6));
+  const auto challenge = decode_sasl_base64(challenge_line.substr(4, challenge_line.size() - 6));
   ASSERT_TRUE(challenge);
   const std::string answer = "alice " + cram_md5_digest("secret", *challenge);
   EXPECT_EQ(respond(encode_base64(answer)), "235 2.7.0 Authentication successful\r\n");
@@ -379,7 +379,8 @@ TEST_F(SmtpProtocol, AuthErrors) {
   EXPECT_EQ(say("AUTH"), "501 5.5.4 Syntax: AUTH mechanism\r\n");
   EXPECT_EQ(say("AUTH GSSAPI"), "504 5.5.4 Unrecognized authentication type\r\n");
   EXPECT_EQ(say("AUTH PLAIN !!!"), "501 5.5.2 Cannot decode response\r\n");
-  EXPECT_EQ(say("AUTH CRAM-MD5 " + encode_base64("x")), "501 5.5.2 Initial response not allowed\r\n");
+  EXPECT_EQ(say("AUTH CRAM-MD5 " + encode_base64("x")),
+            "501 5.5.2 Initial response not allowed\r\n");
   say("AUTH LOGIN");
   EXPECT_EQ(respond("*"), "501 5.7.0 Authentication aborted\r\n");
   say("AUTH LOGIN");
