@@ -42,7 +42,7 @@ USER protofarm
 WORKDIR /work
 VOLUME /transcripts
 # The demo scenario's ports (scenarios/demo.yaml); a scenario of your own publishes its own.
-EXPOSE 7000 7001
+EXPOSE 7000 7001 2525 2110 7002/udp
 # Ready once the ready file exists: protofarm writes it atomically after every listener is
 # bound, and removes it when it stops. Keep `--ready-file /transcripts/ready.json` when you
 # override the command, or override the health check too (docker-compose.yml does).

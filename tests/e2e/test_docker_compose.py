@@ -12,6 +12,8 @@ import json
 import re
 import shlex
 import shutil
+import poplib
+import smtplib
 import socket
 import subprocess
 import unittest
@@ -117,9 +119,38 @@ class DemoScenario(unittest.TestCase):
                     sock.sendall(sent)
                     self.assertEqual(reader.readline(), expected, sent)
                 self.assertEqual(reader.readline(), b"")
+            # mail greylists the first message; the second try is accepted and lands in pop.
+            message = b"From: bob@demo.test\r\nSubject: hi\r\n\r\nsent in the test\r\n"
+            for code in (451, 250):
+                with smtplib.SMTP(*farm.address("mail"), timeout=10) as client:
+                    client.ehlo("client.test")
+                    client.mail("bob@demo.test")
+                    client.rcpt("alice@demo.test")
+                    if code == 451:
+                        with self.assertRaises(smtplib.SMTPDataError) as refused:
+                            client.data(message)
+                        self.assertEqual(refused.exception.smtp_code, 451)
+                    else:
+                        self.assertEqual(client.data(message)[0], 250)
+            pop = poplib.POP3(*farm.address("pop"), timeout=10)
+            try:
+                pop.user("alice")
+                pop.pass_("secret")
+                self.assertEqual(pop.stat()[0], 2)
+                self.assertIn(b"Subject: welcome", pop.retr(1)[1])
+                self.assertIn(b"sent in the test", pop.retr(2)[1])
+            finally:
+                pop.quit()
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                udp.settimeout(10)
+                udp.sendto(b"PING\n", farm.address("datagram"))
+                self.assertEqual(udp.recvfrom(100)[0], b"PONG")
         self.assertEqual(farm.returncode, 0, farm.stderr)
         self.assertEqual(len(farm.sessions("hello")), 1)
         self.assertEqual(len(farm.sessions("echo")), 1)
+        self.assertEqual(len(farm.sessions("mail")), 2)
+        self.assertEqual(len(farm.sessions("pop")), 1)
+        self.assertEqual(len(farm.sessions("datagram")), 1)
 
 
 class Dockerfile(unittest.TestCase):
