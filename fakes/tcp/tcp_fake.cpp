@@ -29,16 +29,6 @@ struct Config {
   bool echo = false;
 };
 
-std::string first_word(std::string_view frame) {
-  std::size_t start = 0;
-  while (start < frame.size() && (frame[start] == ' ' || frame[start] == '\t')) ++start;
-  std::size_t end = start;
-  while (end < frame.size() && frame[end] != ' ' && frame[end] != '\t' && frame[end] != '\r' &&
-         frame[end] != '\n')
-    ++end;
-  return std::string(frame.substr(start, end - start));
-}
-
 class TcpFake final : public Fake {
  public:
   TcpFake(Server& server, Config config) : server_(server), config_(std::move(config)) {}
@@ -51,6 +41,8 @@ class TcpFake final : public Fake {
   Task<Flow> too_long(Session& s, const Frame& frame);
   Task<Flow> run_script(Session& s);
   Task<void> run_rules(Session& s);
+  // The word rules compare `on` with: the frame's first word, its terminator left out.
+  std::string verb(std::string_view frame) const;
 
   Server& server_;
   Config config_;
@@ -137,18 +129,21 @@ Task<Flow> TcpFake::run_script(Session& s) {
         s.conn().reset(CloseReason::reset);
         co_return Flow::end;
       case Step::Kind::starttls:
-        if (s.reader().has_buffered()) {
-          // Input that arrived before the handshake belongs to no TLS record: void it.
-          Json e = Json::object();
-          e["discarded"] = true;
-          s.record_client(s.reader().take_buffered(), std::move(e));
-        }
-        if (!server_.tls_context() || !co_await s.conn().start_tls(*server_.tls_context()))
-          co_return Flow::end;
+        // Input that arrived before the handshake belongs to no TLS record: start_tls()
+        // records it as discarded.
+        if (!co_await s.start_tls()) co_return Flow::end;
         break;
     }
   }
   co_return Flow::next;
+}
+
+std::string TcpFake::verb(std::string_view frame) const {
+  // A line or crlf terminator already ends the word; a delimiter (";", a NUL byte) would not,
+  // and "QUIT;" must still be the verb QUIT.
+  if (config_.framing == Framing::delimiter && frame.ends_with(config_.delimiter))
+    frame.remove_suffix(config_.delimiter.size());
+  return first_word(frame);
 }
 
 Task<void> TcpFake::run_rules(Session& s) {
@@ -163,7 +158,7 @@ Task<void> TcpFake::run_rules(Session& s) {
       co_return;
     }
     s.record_client(frame.bytes);
-    const Flow flow = co_await s.answer(first_word(frame.bytes), frame.bytes, [&]() -> Task<Flow> {
+    const Flow flow = co_await s.answer(verb(frame.bytes), frame.bytes, [&]() -> Task<Flow> {
       if (config_.echo && !co_await s.send(frame.bytes)) co_return Flow::end;
       co_return Flow::next;
     });
@@ -229,6 +224,8 @@ std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
     if (framing.is_scalar()) {
       const std::string f = framing.str();
       config.framing = f == "crlf" ? Framing::crlf : f == "raw" ? Framing::raw : Framing::line;
+    } else if (framing.has("delimiter") && framing.has("length")) {
+      framing.error("give delimiter or length, not both");
     } else if (framing.has("delimiter")) {
       config.framing = Framing::delimiter;
       config.delimiter = parse_payload(framing["delimiter"]).value_or("\n");
