@@ -101,11 +101,21 @@ std::optional<std::string> hex_decode(std::string_view in) {
   return out;
 }
 
-std::string hex_encode(std::string_view bytes) {
+std::string first_word(std::string_view frame) {
+  std::size_t start = 0;
+  while (start < frame.size() && (frame[start] == ' ' || frame[start] == '\t')) ++start;
+  std::size_t end = start;
+  while (end < frame.size() && frame[end] != ' ' && frame[end] != '\t' && frame[end] != '\r' &&
+         frame[end] != '\n')
+    ++end;
+  return std::string(frame.substr(start, end - start));
+}
+
+std::string hex_encode(std::string_view bytes, std::string_view separator) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i) out += ' ';
+    if (i) out += separator;
     const auto c = static_cast<unsigned char>(bytes[i]);
     out += kHex[c >> 4];
     out += kHex[c & 15];

@@ -12,8 +12,13 @@ namespace protofarm {
 
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);  // ignores whitespace
-std::optional<std::string> hex_decode(std::string_view text);     // "35 35 30 0a", "3535300a"
-std::string hex_encode(std::string_view bytes);                   // "35 35 30 0a"
+// The first word of a frame, what rules compare `on` with in the raw fakes: from the first
+// character that is not a space or tab, up to a space, tab, CR or LF.
+std::string first_word(std::string_view frame);
+
+std::optional<std::string> hex_decode(std::string_view text);  // "35 35 30 0a", "3535300a"
+// "35 35 30 0a"; with separator "", "3535300a" (as digests are written)
+std::string hex_encode(std::string_view bytes, std::string_view separator = " ");
 bool is_valid_utf8(std::string_view bytes);
 // Printable rendering for people: \r \n \t \xNN for control bytes and invalid UTF-8.
 std::string escape_bytes(std::string_view bytes, bool keep_newlines = false);

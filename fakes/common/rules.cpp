@@ -57,6 +57,16 @@ bool regex_search_captures(const boost::regex& re, std::string_view text,
   }
 }
 
+namespace {
+
+// `connect` and `message` are moments, not requests: a catch-all rule (no `on`), meant for
+// any command, must not replace a greeting or judge every message.
+bool is_moment(const std::string& upper_on) {
+  return upper_on == "CONNECT" || upper_on == "MESSAGE";
+}
+
+}  // namespace
+
 std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view args) {
   return match(on, args, Accept{});
 }
@@ -64,9 +74,10 @@ std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view
 std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view args,
                                            const Accept& accept) {
   const std::string upper_on = to_upper(on);
+  const bool named_only = is_moment(upper_on);
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const Rule& rule = rules_[i];
-    if (!rule.on.empty() && rule.on != upper_on) continue;
+    if (rule.on.empty() ? named_only : rule.on != upper_on) continue;
     if (accept && !accept(i, rule)) continue;
     bool states_ok = true;
     for (const auto& [name, value] : rule.when_state) {
@@ -93,8 +104,9 @@ std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view
 
 bool RuleEngine::mentions(std::string_view on) const {
   const std::string upper_on = to_upper(on);
+  const bool named_only = is_moment(upper_on);
   return std::any_of(rules_.begin(), rules_.end(),
-                     [&](const Rule& r) { return r.on.empty() || r.on == upper_on; });
+                     [&](const Rule& r) { return r.on.empty() ? !named_only : r.on == upper_on; });
 }
 
 std::shared_ptr<const boost::regex> compile_regex(const Cfg& cfg) {

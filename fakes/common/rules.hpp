@@ -84,7 +84,9 @@ class RuleEngine {
   RuleEngine(std::vector<Rule> rules, std::shared_ptr<StateStore> states);
 
   // The first rule that fires for this request, applying its set_state. `on` is compared
-  // case-insensitively. A regex that gives up (too complex for the input) counts as no match.
+  // case-insensitively; a rule without `on` answers any request but the moments `connect`
+  // and `message`, which only rules naming them answer. A regex that gives up (too complex for the
+  // input) counts as no match.
   std::optional<RuleMatch> match(std::string_view on, std::string_view args);
   // The same, with a predicate a protocol adds to its own rule keys (the udp fake's
   // hex_prefix): a rule for which accept(index, rule) is false is skipped like one whose

@@ -35,6 +35,22 @@ Task<Flow> apply_then(Connection& conn, Then then) {
   co_return Flow::end;
 }
 
+Task<bool> Session::start_tls() {
+  if (reader_.has_buffered()) {
+    Json e = Json::object();
+    e["discarded"] = true;
+    record_client(reader_.take_buffered(), std::move(e));
+  }
+  asio::ssl::context* context = server_.tls_context();
+  if (!context) {
+    Json e = Json::object();
+    e["error"] = "the server has no TLS certificate (tls: none)";
+    rec().event("tls_failed", std::move(e));
+    co_return false;
+  }
+  co_return co_await conn_.start_tls(*context);
+}
+
 Task<Flow> Session::answer(std::string_view on, std::string_view args, BuiltIn builtin,
                            std::string_view line_end) {
   std::optional<RuleMatch> match = server_.rules().match(on, args);

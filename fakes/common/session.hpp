@@ -37,6 +37,12 @@ class Session {
   Task<Flow> answer(std::string_view on, std::string_view args, BuiltIn builtin,
                     std::string_view line_end = "\r\n");
 
+  // Upgrades the connection to TLS (STARTTLS, STLS, a script's starttls step). Input the
+  // client pipelined behind the upgrade command arrived in the clear and is void (RFC 3207
+  // 4.2, RFC 2595 4): it is recorded with "discarded": true and dropped. Without a certificate
+  // (tls: none) a tls_failed event is recorded. Returns false when the session cannot go on.
+  Task<bool> start_tls();
+
   // Sends bytes; while a rule is being answered they carry its shaping and name.
   Task<bool> send(std::string_view bytes);
   Task<bool> send_line(std::string_view line, std::string_view line_end = "\r\n");

@@ -155,13 +155,7 @@ std::string apop_digest(std::string_view timestamp, std::string_view secret) {
   EVP_DigestUpdate(ctx, secret.data(), secret.size());
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(md), len), "");
 }
 
 bool digest_equal(std::string_view a, std::string_view b) {

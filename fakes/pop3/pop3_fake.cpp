@@ -73,15 +73,8 @@ Task<Flow> Pop3Fake::carry_out(Session& s, Protocol& protocol, Reply reply) {
       co_await s.conn().close(CloseReason::server);
       co_return Flow::end;
     case Effect::start_tls:
-      // RFC 2595 4 (and RFC 3207 4.2's reasoning): input pipelined behind STLS arrived in the
-      // clear and must not be taken as coming from the TLS client. It is recorded, then void.
-      if (s.reader().has_buffered()) {
-        Json e = Json::object();
-        e["discarded"] = true;
-        s.record_client(s.reader().take_buffered(), std::move(e));
-      }
-      if (!server_.tls_context() || !co_await s.conn().start_tls(*server_.tls_context()))
-        co_return Flow::end;
+      // Input pipelined behind STLS is void (RFC 2595 4): start_tls() records and drops it.
+      if (!co_await s.start_tls()) co_return Flow::end;
       protocol.tls_started();
       co_return Flow::next;
   }

@@ -461,13 +461,7 @@ std::string cram_md5_digest(std::string_view password, std::string_view challeng
   unsigned int len = 0;
   HMAC(EVP_md5(), password.data(), static_cast<int>(password.size()),
        reinterpret_cast<const unsigned char*>(challenge.data()), challenge.size(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(md), len), "");
 }
 
 std::optional<CramResponse> parse_cram_response(std::string_view decoded) {

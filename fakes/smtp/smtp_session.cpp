@@ -384,21 +384,13 @@ Task<Flow> SmtpSession::auth_exchange() {
 }
 
 Task<Flow> SmtpSession::start_tls() {
-  // RFC 3207 4.2: whatever the client pipelined behind STARTTLS is void.
-  if (s_.reader().has_buffered()) {
-    Json e = Json::object();
-    e["discarded"] = true;
-    s_.record_client(s_.reader().take_buffered(), std::move(e));
-  }
-  asio::ssl::context* context = s_.server().tls_context();
-  if (!context) {
-    Json e = Json::object();
-    e["error"] = "the server has no TLS certificate (tls: none)";
-    s_.rec().event("tls_failed", std::move(e));
+  // Awaited into a variable: GCC 12 miscompiles a co_await in the body of an if whose
+  // condition is itself a co_await (the coroutine traps with SIGILL).
+  const bool upgraded = co_await s_.start_tls();
+  if (!upgraded) {
     co_await s_.conn().close(CloseReason::server);
     co_return Flow::end;
   }
-  if (!co_await s_.conn().start_tls(*context)) co_return Flow::end;
   proto_.tls_started();
   co_return Flow::next;
 }

@@ -9,6 +9,7 @@
 #include <list>
 #include <map>
 
+#include "fakes/common/bytes.hpp"
 #include "fakes/common/net.hpp"
 #include "fakes/udp/udp_rules.hpp"
 

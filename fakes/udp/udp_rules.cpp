@@ -75,16 +75,6 @@ Config parse_config(const Cfg& server, const std::vector<Rule>& rules, std::size
   return config;
 }
 
-std::string first_word(std::string_view frame) {
-  std::size_t start = 0;
-  while (start < frame.size() && (frame[start] == ' ' || frame[start] == '\t')) ++start;
-  std::size_t end = start;
-  while (end < frame.size() && frame[end] != ' ' && frame[end] != '\t' && frame[end] != '\r' &&
-         frame[end] != '\n')
-    ++end;
-  return std::string(frame.substr(start, end - start));
-}
-
 Answer plan_answer(RuleEngine& rules, const Config& config, std::string_view datagram) {
   Answer answer;
   const auto accept = [&](std::size_t index, const Rule&) {

@@ -63,9 +63,6 @@ struct Answer {
   bool silent() const { return datagrams.empty(); }
 };
 
-// The first word of a datagram (what `on` compares with): up to a space, tab, CR or LF.
-std::string first_word(std::string_view datagram);
-
 // Decides how to answer one datagram. Applies the fired rule's set_state (through the engine).
 Answer plan_answer(RuleEngine& rules, const Config& config, std::string_view datagram);
 

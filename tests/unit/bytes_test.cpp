@@ -10,6 +10,14 @@ namespace {
 
 using namespace std::string_literals;
 
+TEST(FirstWord, IsWhatRawFakesCompareOnWith) {
+  EXPECT_EQ(first_word("PING 1\n"), "PING");
+  EXPECT_EQ(first_word("  GET\tx"), "GET");
+  EXPECT_EQ(first_word("QUIT\r\n"), "QUIT");
+  EXPECT_EQ(first_word(""), "");
+  EXPECT_EQ(first_word(std::string("\x01\x02 z", 4)), std::string("\x01\x02", 2));
+}
+
 TEST(Base64, EncodesRfc4648TestVectors) {
   // RFC 4648 section 10.
   EXPECT_EQ(base64_encode(""), "");

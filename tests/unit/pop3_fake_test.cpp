@@ -1,94 +1,25 @@
 // The pop3 fake as the farm runs it, without a network: its scenario keys and their errors,
 // deliveries through the farm's MailDrop, and whole sessions over a socketpair.
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <boost/asio/detached.hpp>
 #include <filesystem>
 #include <fstream>
 
-#include "fakes/common/listener.hpp"
 #include "fakes/common/session.hpp"
 #include "fakes/pop3/pop3_fake.hpp"
+#include "tests/unit/fake_fixture.hpp"
 
 namespace protofarm {
 namespace {
 
 namespace fs = std::filesystem;
 
-class Pop3Fake : public ::testing::Test {
+class Pop3Fake : public FakeFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("pop3-fake-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    server_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  // Loads `yaml` as the config of server "pop"; returns the errors (empty when all is well).
+  Pop3Fake() : FakeFixture("pop", "pop3", pop3::factory()) {}
   std::string load(const std::string& yaml) {
-    context_ = std::make_shared<ScenarioContext>();
-    context_->file = (dir_ / "scenario.yaml").string();
-    context_->server_protocols = {{"mail", "smtp"}, {"pop", "pop3"}, {"web", "tcp"}};
-    ServerConfig config;
-    config.name = "pop";
-    config.protocol = "pop3";
-    config.node = YAML::Load(yaml);
-    config.scenario = context_;
-    config.idle_timeout = std::chrono::seconds(5);
-    if (config.node["max_line"]) config.max_line = config.node["max_line"].as<std::size_t>();
-    if (config.node["tls"]) config.tls.mode = TlsMode::starttls;
-    errors_ = ConfigErrors("scenario.yaml");
-    const Cfg cfg(config.node, "servers.pop", &errors_);
-    server_ = std::make_unique<Server>(config, services_);
-    auto fake = pop3::factory().create(*server_, cfg);
-    EXPECT_TRUE(fake);
-    server_->set_fake(std::move(fake));
-    return errors_.format();
+    return FakeFixture::load(yaml, {{"mail", "smtp"}, {"web", "tcp"}});
   }
-
-  // Runs one session: sends `input` (all of it, pipelined), then half-closes; returns what the
-  // server sent until it closed.
-  std::string converse(const std::string& input) {
-    int fds[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-    StreamSocket socket(io_, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fds[0]);
-    EXPECT_EQ(::write(fds[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
-    ::shutdown(fds[1], SHUT_WR);
-    asio::co_spawn(io_, run_stream_session(*server_, std::move(socket)), asio::detached);
-    io_.restart();
-    io_.run();
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(fds[1], buf, sizeof buf);
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fds[1]);
-    return out;
-  }
-
-  void write_file(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ / name, std::ios::binary) << content;
-  }
-
-  fs::path dir_;
-  asio::io_context io_;
-  TranscriptSink sink_;
-  ConnectionRegistry connections_;
-  TlsContexts tls_;
-  MailDrop mail_;
-  FarmServices services_{io_, sink_, connections_, tls_, mail_};
-  std::shared_ptr<ScenarioContext> context_;
-  ConfigErrors errors_;
-  std::unique_ptr<Server> server_;
 };
 
 constexpr const char* kAlice = R"(
@@ -230,9 +161,7 @@ TEST_F(Pop3Fake, RulesAnswerFirst) {
   ServerConfig config = server_->config();
   config.rules = parse_rules(Cfg(rules, "rules", &errors), pop3::factory().rule_verbs);
   ASSERT_TRUE(errors.empty()) << errors.format();
-  auto fake = pop3::factory().create(*(server_ = std::make_unique<Server>(config, services_)),
-                                     Cfg(config.node, "servers.pop", &errors));
-  server_->set_fake(std::move(fake));
+  start(config);
   const std::string out = converse("APOP alice " + std::string("c4c9334bac560ecc979e58001b3e22fb") +
                                    "\r\nUSER alice\r\nPASS secret\r\nRETR 1\r\nRETR 1\r\nQUIT\r\n");
   EXPECT_EQ(out.substr(0, out.find("\r\n")), "+OK scripted <1896.697170952@dbc.mtview.ca.us>");

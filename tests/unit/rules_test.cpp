@@ -117,11 +117,17 @@ TEST(RuleEngine, OnlyPredicateMatchesCount) {
   EXPECT_EQ(answer(engine, "RCPT", "<b@blocked.test>"), "-");
 }
 
-TEST(RuleEngine, EmptyOnMatchesAnyRequestIncludingConnect) {
+TEST(RuleEngine, EmptyOnMatchesAnyRequestButNotTheMoments) {
   RuleEngine engine(rules_from("[{name: all}]"), nullptr);
-  EXPECT_EQ(answer(engine, "connect"), "all");
+  EXPECT_EQ(answer(engine, "QUIT"), "all");
   EXPECT_EQ(answer(engine, ""), "all");
   EXPECT_TRUE(engine.mentions("whatever"));
+  // A catch-all must not replace the greeting or judge every message.
+  EXPECT_EQ(answer(engine, "connect"), "-");
+  EXPECT_EQ(answer(engine, "message"), "-");
+  EXPECT_FALSE(engine.mentions("connect"));
+  RuleEngine named(rules_from("[{name: all}, {name: hi, on: connect}]"), nullptr);
+  EXPECT_EQ(answer(named, "connect"), "hi");
 }
 
 TEST(RuleEngine, MentionsTellsWhetherAnyRuleNamesAnOn) {

@@ -1,102 +1,23 @@
 // The smtp fake as the farm runs it, without a network: its scenario keys and their errors,
 // whole sessions over a socketpair with rules, the transcript, and deliveries to the MailDrop.
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <boost/asio/detached.hpp>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
-#include "fakes/common/listener.hpp"
 #include "fakes/common/session.hpp"
 #include "fakes/smtp/smtp_codec.hpp"
 #include "fakes/smtp/smtp_fake.hpp"
+#include "tests/unit/fake_fixture.hpp"
 
 namespace protofarm {
 namespace {
 
 namespace fs = std::filesystem;
 
-class SmtpFake : public ::testing::Test {
+class SmtpFake : public FakeFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("smtp-fake-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    sink_.open(dir_);
-  }
-  void TearDown() override {
-    server_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  // Loads `yaml` as the config of server "mail"; returns the errors (empty when all is well).
-  std::string load(const std::string& yaml) {
-    context_ = std::make_shared<ScenarioContext>();
-    context_->server_protocols = {{"mail", "smtp"}};
-    ServerConfig config;
-    config.name = "mail";
-    config.protocol = "smtp";
-    config.node = YAML::Load(yaml);
-    config.scenario = context_;
-    config.idle_timeout = std::chrono::seconds(5);
-    if (config.node["tls"]) config.tls.mode = TlsMode::starttls;
-    errors_ = ConfigErrors("scenario.yaml");
-    const FakeFactory factory = smtp::factory();
-    config.rules =
-        parse_rules(Cfg(config.node["rules"], "servers.mail.rules", &errors_), factory.rule_verbs);
-    const Cfg cfg(config.node, "servers.mail", &errors_);
-    server_ = std::make_unique<Server>(config, services_);
-    auto fake = factory.create(*server_, cfg);
-    EXPECT_TRUE(fake);
-    server_->set_fake(std::move(fake));
-    return errors_.format();
-  }
-
-  // Runs one session: sends `input` (all of it, pipelined), then half-closes; returns what the
-  // server sent until it closed.
-  std::string converse(const std::string& input) {
-    int fds[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-    StreamSocket socket(io_, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fds[0]);
-    EXPECT_EQ(::write(fds[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
-    ::shutdown(fds[1], SHUT_WR);
-    asio::co_spawn(io_, run_stream_session(*server_, std::move(socket)), asio::detached);
-    io_.restart();
-    io_.run();
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(fds[1], buf, sizeof buf);
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fds[1]);
-    return out;
-  }
-
-  // The session document of session n, as text.
-  std::string session_doc(int n) {
-    std::ifstream in(dir_ / "sessions" / "mail" / (std::to_string(n) + ".json"));
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  fs::path dir_;
-  asio::io_context io_;
-  TranscriptSink sink_;
-  ConnectionRegistry connections_;
-  TlsContexts tls_;
-  MailDrop mail_;
-  FarmServices services_{io_, sink_, connections_, tls_, mail_};
-  std::shared_ptr<ScenarioContext> context_;
-  ConfigErrors errors_;
-  std::unique_ptr<Server> server_;
+  SmtpFake() : FakeFixture("mail", "smtp", smtp::factory()) {}
 };
 
 const std::string kSend =

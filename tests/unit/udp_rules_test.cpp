@@ -32,14 +32,6 @@ std::vector<std::string> bytes_of(const Answer& a) {
   return out;
 }
 
-TEST(UdpRules, FirstWordIsTheOnValue) {
-  EXPECT_EQ(first_word("PING 1\n"), "PING");
-  EXPECT_EQ(first_word("  GET\tx"), "GET");
-  EXPECT_EQ(first_word("QUIT\r\n"), "QUIT");
-  EXPECT_EQ(first_word(""), "");
-  EXPECT_EQ(first_word(std::string("\x01\x02 z", 4)), std::string("\x01\x02", 2));
-}
-
 TEST(UdpRules, WithoutRulesOrEchoNothingIsSent) {
   Fixture f("{}");
   ASSERT_TRUE(f.errors.empty()) << f.errors.format();

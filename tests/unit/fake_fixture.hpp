@@ -1,0 +1,119 @@
+// A fake as the farm runs it, without a network: one server loaded from YAML with the farm's
+// services, and whole sessions over a socketpair. Shared by the protocol fakes' unit tests.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/detached.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "fakes/common/fake.hpp"
+#include "fakes/common/listener.hpp"
+#include "fakes/common/rules.hpp"
+
+namespace protofarm {
+
+class FakeFixture : public ::testing::Test {
+ protected:
+  FakeFixture(std::string name, std::string protocol, FakeFactory factory)
+      : name_(std::move(name)), protocol_(std::move(protocol)), factory_(std::move(factory)) {}
+
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           (protocol_ + "-fake-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    sink_.open(dir_);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Loads `yaml` as the config of the server; returns the errors (empty when all is well).
+  // `protocols` names the scenario's other servers, for keys that refer to them.
+  std::string load(const std::string& yaml, std::map<std::string, std::string> protocols = {}) {
+    context_ = std::make_shared<ScenarioContext>();
+    context_->file = (dir_ / "scenario.yaml").string();
+    protocols[name_] = protocol_;
+    context_->server_protocols = std::move(protocols);
+    ServerConfig config;
+    config.name = name_;
+    config.protocol = protocol_;
+    config.node = YAML::Load(yaml);
+    config.scenario = context_;
+    config.idle_timeout = std::chrono::seconds(5);
+    if (config.node["max_line"]) config.max_line = config.node["max_line"].as<std::size_t>();
+    if (config.node["tls"]) config.tls.mode = TlsMode::starttls;
+    errors_ = ConfigErrors("scenario.yaml");
+    config.rules = parse_rules(Cfg(config.node["rules"], "servers." + name_ + ".rules", &errors_),
+                               factory_.rule_verbs);
+    start(config);
+    return errors_.format();
+  }
+
+  // Creates the server and its fake from `config` (what load() did, or a changed copy).
+  void start(const ServerConfig& config) {
+    server_.reset();
+    server_ = std::make_unique<Server>(config, services_);
+    const Cfg cfg(server_->config().node, "servers." + name_, &errors_);
+    auto fake = factory_.create(*server_, cfg);
+    EXPECT_TRUE(fake);
+    server_->set_fake(std::move(fake));
+  }
+
+  // Runs one session: sends `input` (all of it, pipelined), then half-closes; returns what the
+  // server sent until it closed.
+  std::string converse(const std::string& input) {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    StreamSocket socket(io_, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fds[0]);
+    EXPECT_EQ(::write(fds[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+    ::shutdown(fds[1], SHUT_WR);
+    asio::co_spawn(io_, run_stream_session(*server_, std::move(socket)), asio::detached);
+    io_.restart();
+    io_.run();
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(fds[1], buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fds[1]);
+    return out;
+  }
+
+  // The session document of session n, as text.
+  std::string session_doc(int n) {
+    std::ifstream in(dir_ / "sessions" / name_ / (std::to_string(n) + ".json"));
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  void write_file(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ / name, std::ios::binary) << content;
+  }
+
+  std::string name_, protocol_;
+  FakeFactory factory_;
+  std::filesystem::path dir_;
+  asio::io_context io_;
+  TranscriptSink sink_;
+  ConnectionRegistry connections_;
+  TlsContexts tls_;
+  MailDrop mail_;
+  FarmServices services_{io_, sink_, connections_, tls_, mail_};
+  std::shared_ptr<ScenarioContext> context_;
+  ConfigErrors errors_;
+  std::unique_ptr<Server> server_;
+};
+
+}  // namespace protofarm
