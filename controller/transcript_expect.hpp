@@ -1,5 +1,5 @@
 // The `expect:` section of a scenario and how it is checked against transcripts
-// (controller/README-verify.md documents every key).
+// (scenarios/README.md#expect documents every key).
 //
 // parse_expect() turns the YAML section into ServerExpect values, reporting bad regexes,
 // unreadable `file:` payloads and unknown rule names into ConfigErrors (exit status 2).

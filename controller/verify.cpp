@@ -195,7 +195,7 @@ int run_verify(const VerifyOptions& options) {
   if (!sc->expect.IsMap() || sc->expect.size() == 0) {
     std::cerr << "protofarm verify: " << options.scenario
               << " has no expect: section, so there is nothing to verify (see "
-                 "controller/README-verify.md)\n";
+                 "scenarios/README.md#expect)\n";
     return kExitUsage;
   }
   std::map<std::string, YAML::Node> servers;

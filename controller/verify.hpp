@@ -1,5 +1,5 @@
 // `protofarm verify`: checks recorded transcripts against a scenario's `expect:` section
-// (controller/README-verify.md documents the keys, the diff and the JUnit report).
+// (scenarios/README.md#expect documents the keys, the diff and the JUnit report).
 //
 // run_verify() does the I/O: it loads the scenario, reads the transcript directory, evaluates
 // every server's expectations (controller/transcript_expect.hpp), prints the report on stdout

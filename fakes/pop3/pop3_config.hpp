@@ -1,4 +1,4 @@
-// The pop3 server's own scenario keys (fakes/pop3/README.md), parsed at load time.
+// The pop3 server's own scenario keys (scenarios/README.md#pop3), parsed at load time.
 //
 // parse_config() reads the keys of one `protocol: pop3` server, fills the server's MailStore
 // with its mailboxes and messages (inline text or .eml files relative to the scenario file), and

@@ -2,7 +2,7 @@
 // RFC 5034): mailboxes per user from the scenario (inline messages or .eml files), USER/PASS,
 // APOP, AUTH PLAIN and LOGIN, UIDL, TOP, and the UPDATE state that makes a deletion last for
 // the rest of the run. With `deliveries_from`, mail accepted by an smtp fake of the same
-// scenario lands in the recipients' mailboxes. See fakes/pop3/README.md.
+// scenario lands in the recipients' mailboxes. See scenarios/README.md#pop3.
 //
 // Layout: pop3_codec (bytes <-> commands and replies, pure), mail_store (the maildrops),
 // pop3_protocol (the per-session state machine, pure), pop3_config (scenario keys), and

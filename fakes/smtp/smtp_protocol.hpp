@@ -27,7 +27,7 @@
 
 namespace protofarm::smtp {
 
-// The smtp server's own scenario keys, parsed (fakes/smtp/README.md).
+// The smtp server's own scenario keys, parsed (scenarios/README.md#smtp).
 struct Options {
   std::string server;                  // the server's name (queue ids, CRAM-MD5 challenges)
   std::string hostname = "localhost";  // in the greeting, EHLO and HELO replies

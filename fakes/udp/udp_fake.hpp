@@ -1,5 +1,5 @@
 // The udp fake: rules on datagrams, over UDP (IPv4, IPv6) or a Unix datagram socket.
-// See fakes/udp/README.md for the keys and fakes/udp/udp_rules.hpp for how a datagram is
+// See scenarios/README.md#udp for the keys and fakes/udp/udp_rules.hpp for how a datagram is
 // answered.
 //
 // Sessions: every peer address is one session, numbered in order of each peer's first
