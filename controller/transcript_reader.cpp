@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "fakes/common/bytes.hpp"
+#include "fakes/common/fake.hpp"
 
 namespace protofarm {
 
@@ -217,12 +218,23 @@ bool counts_for_verify(const TranscriptJson& event) {
 }
 
 std::vector<std::string> client_lines(const TranscriptJson& session_doc) {
-  std::string bytes;
-  if (session_doc.contains("events"))
-    for (const auto& e : session_doc["events"])
-      if (counts_for_verify(e)) bytes += event_bytes(e);
+  // A stream is one run of bytes, cut into lines wherever its pieces arrived; datagrams are
+  // messages of their own, so each one's lines stand apart (a "PING" with no LF is a line).
+  const FakeFactory* fake = find_fake(session_doc.value("protocol", ""));
+  const bool datagrams = fake && fake->transport == Transport::datagram;
   std::vector<std::string> out;
-  for (auto& l : split_lines(bytes)) out.push_back(std::move(l.text));
+  std::string bytes;
+  auto flush = [&] {
+    for (auto& l : split_lines(bytes)) out.push_back(std::move(l.text));
+    bytes.clear();
+  };
+  if (session_doc.contains("events"))
+    for (const auto& e : session_doc["events"]) {
+      if (!counts_for_verify(e)) continue;
+      bytes += event_bytes(e);
+      if (datagrams) flush();
+    }
+  flush();
   return out;
 }
 

@@ -50,6 +50,14 @@ TEST(VerifyClientLines, JoinsEventsAndSkipsAfterClose) {
   EXPECT_EQ(client_lines(doc), (std::vector<std::string>{"HELO a", "QUIT", "DISCARDED"}));
 }
 
+TEST(VerifyClientLines, EachDatagramStandsApart) {
+  const auto doc = TranscriptJson::parse(R"({"protocol":"udp","events":[
+    {"t_ms":1,"from":"client","text":"PING 1"},
+    {"t_ms":2,"from":"server","text":"PONG 1"},
+    {"t_ms":3,"from":"client","text":"PING 2\nsecond line\n"}]})");
+  EXPECT_EQ(client_lines(doc), (std::vector<std::string>{"PING 1", "PING 2", "second line"}));
+}
+
 TEST(VerifyParseSession, RejectsBadDocuments) {
   EXPECT_THROW(parse_session_document("{", "x.json"), TranscriptError);
   EXPECT_THROW(parse_session_document("[]", "x.json"), TranscriptError);
