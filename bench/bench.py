@@ -574,6 +574,7 @@ def main():
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"))
     parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
     parser.add_argument("--servers", type=int, default=20)
+    parser.add_argument("--tmp", help="where transcripts go (default /dev/shm, else $TMPDIR)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
 
@@ -617,7 +618,12 @@ def main():
     results["build_type"] = build_type
     log("bench: %s (%s), load %s" % (binary, build_type, " ".join(loadavg() or [])))
 
-    with tempfile.TemporaryDirectory(prefix="protofarm-bench-") as tmp:
+    # Transcripts go to a RAM file system when there is one: the figures are protofarm's, not
+    # the disk's (on a VM's disk, thousands of small .eml and session files are throttled by
+    # writeback, run after run). --tmp names another place, to measure a real disk.
+    base = args.tmp or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+    results["tmp"] = base or tempfile.gettempdir()
+    with tempfile.TemporaryDirectory(prefix="protofarm-bench-", dir=base) as tmp:
         available = protocols_available(binary, tmp)
         results["protocols"] = {p: ok for p, (ok, _) in available.items()}
         mix = [p for p in ("tcp", "smtp", "pop3", "udp") if available[p][0]]
@@ -746,9 +752,10 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
 
-    print("protofarm benchmarks (%s build, %s CPUs, load %s before, %s after; medians)" % (
-        build_type, os.cpu_count(), " ".join(results["machine"]["loadavg_before"] or []),
-        " ".join(results["machine"]["loadavg_after"] or [])))
+    print("protofarm benchmarks (%s build, %s CPUs, load %s before, %s after; transcripts in %s;"
+          " medians)" % (
+              build_type, os.cpu_count(), " ".join(results["machine"]["loadavg_before"] or []),
+              " ".join(results["machine"]["loadavg_after"] or []), results["tmp"]))
     print(report.table())
     print("results: %s (%.0f s)" % (out, results["seconds"]))
     failed = [r for r in report.rows if r["result"] == "FAIL"]

@@ -79,7 +79,12 @@ fs::path Farm::tls_dir() {
 }
 
 void Farm::bind() {
-  if (options_.transcripts) sink_.open(*options_.transcripts);
+  if (options_.transcripts) {
+    sink_.open(*options_.transcripts);
+    // Events gathered while the farm handles a burst go out in one write, before it waits.
+    sink_.set_deferred_flush(
+        [this](std::function<void()> flush) { asio::post(*io_, std::move(flush)); });
+  }
   const std::set<std::string> only(options_.only.begin(), options_.only.end());
   for (auto& s : servers_) {
     if (!only.empty() && !only.count(s->name())) continue;

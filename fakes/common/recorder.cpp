@@ -99,20 +99,43 @@ void TranscriptSink::open(const fs::path& dir) {
 }
 
 TranscriptSink::~TranscriptSink() {
+  flush();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void TranscriptSink::flush() {
+  flush_scheduled_ = false;
+  if (fd_ < 0 || pending_.empty()) return;
+  write_all(fd_, pending_);  // a full disk loses events, never the farm
+  pending_.clear();
+}
+
+void TranscriptSink::append_text(std::string_view text) {
+  constexpr std::size_t kFlushAt = 64 * 1024;
+  if (!defer_) {
+    write_all(fd_, text);
+    return;
+  }
+  pending_ += text;
+  if (pending_.size() >= kFlushAt) {
+    flush();
+  } else if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    defer_([this] { flush(); });
+  }
 }
 
 void TranscriptSink::append_event(const Json& line) {
   if (fd_ < 0) return;
   std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);
   text += '\n';
-  write_all(fd_, text);  // a full disk loses events, never the farm
+  append_text(text);
 }
 
 void TranscriptSink::append_line(std::string line) {
   if (fd_ < 0) return;
   line += '\n';
-  write_all(fd_, line);
+  append_text(line);
 }
 
 void TranscriptSink::write_session(const std::string& server, std::uint64_t session,
@@ -124,6 +147,7 @@ void TranscriptSink::write_session(const std::string& server, std::uint64_t sess
 void TranscriptSink::write_session_text(const std::string& server, std::uint64_t session,
                                         std::string_view text) {
   if (fd_ < 0) return;
+  flush();  // events.jsonl holds a session's events before its document appears
   write_file_atomically(dir_ / "sessions" / server / (std::to_string(session) + ".json"), text);
 }
 
@@ -139,6 +163,46 @@ std::string TranscriptSink::save_file(const std::string& server, std::uint64_t s
   return rel.generic_string();
 }
 
+namespace {
+
+// Appends s as a JSON string; s is valid UTF-8, written as is but for what JSON escapes.
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t plain = 0;  // start of the run of bytes that need no escape
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(s, plain, std::string_view::npos);
+  out += '"';
+}
+
+}  // namespace
+
 SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::string protocol,
                                  std::uint64_t session, std::string peer, std::string local)
     : sink_(sink),
@@ -150,6 +214,9 @@ SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::
       start_(std::chrono::steady_clock::now()),
       started_wall_(std::chrono::system_clock::now()) {
   if (!recording()) return;
+  line_prefix_ = "{\"server\":";
+  append_json_string(line_prefix_, server_);
+  line_prefix_ += ",\"session\":" + std::to_string(session_);
   Json open = Json::object();
   open["peer"] = peer_;
   open["local"] = local_;
@@ -167,14 +234,14 @@ double SessionRecorder::elapsed_ms() const {
 }
 
 void SessionRecorder::add(Json event) {
-  std::string text = event.dump(-1, ' ', false, Json::error_handler_t::replace);
+  add_text(event.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+void SessionRecorder::add_text(std::string text) {
   // The events.jsonl line is the same object with the server and session in front.
   std::string line;
-  line.reserve(text.size() + server_.size() + 40);
-  line += "{\"server\":";
-  line += Json(server_).dump();
-  line += ",\"session\":";
-  line += std::to_string(session_);
+  line.reserve(text.size() + line_prefix_.size() + 1);
+  line += line_prefix_;
   if (text.size() > 2) line += ',';
   line.append(text, 1, std::string::npos);
   sink_.append_line(std::move(line));
@@ -182,30 +249,56 @@ void SessionRecorder::add(Json event) {
 }
 
 namespace {
-Json bytes_event(double t_ms, const char* from, std::string_view bytes, Json extra) {
-  Json e = Json::object();
-  e["t_ms"] = t_ms;
-  e["from"] = from;
-  if (is_valid_utf8(bytes))
-    e["text"] = std::string(bytes);
-  else
-    e["base64"] = base64_encode(bytes);
-  if (extra.is_object())
-    for (auto& [k, v] : extra.items()) e[k] = std::move(v);
-  return e;
-}
-
 double round_ms(double ms) { return std::round(ms * 1000.0) / 1000.0; }
 }  // namespace
 
+std::string SessionRecorder::t_ms() const {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start_)
+                      .count();
+  // 12345 us -> "12.345", 12300 -> "12.3", 5000 -> "5.0": what a JSON number of ms reads as.
+  std::string out = std::to_string(us / 1000);
+  std::string frac = std::to_string(1000 + us % 1000).substr(1);
+  while (frac.size() > 1 && frac.back() == '0') frac.pop_back();
+  out += '.';
+  out += frac;
+  return out;
+}
+
+void SessionRecorder::add_bytes(const char* from, std::string_view bytes, Json extra) {
+  std::string text;
+  text.reserve(bytes.size() + 64);
+  text += "{\"t_ms\":";
+  text += t_ms();
+  text += ",\"from\":\"";
+  text += from;
+  if (is_valid_utf8(bytes)) {
+    text += "\",\"text\":";
+    append_json_string(text, bytes);
+  } else {
+    text += "\",\"base64\":\"";
+    text += base64_encode(bytes);
+    text += '"';
+  }
+  if (extra.is_object())
+    for (const auto& [k, v] : extra.items()) {
+      text += ',';
+      append_json_string(text, k);
+      text += ':';
+      text += v.dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
+  text += '}';
+  add_text(std::move(text));
+}
+
 void SessionRecorder::client(std::string_view bytes, Json extra) {
   if (!recording() || finished_ || bytes.empty()) return;
-  add(bytes_event(round_ms(elapsed_ms()), "client", bytes, std::move(extra)));
+  add_bytes("client", bytes, std::move(extra));
 }
 
 void SessionRecorder::server(std::string_view bytes, Json extra) {
   if (!recording() || finished_ || bytes.empty()) return;
-  add(bytes_event(round_ms(elapsed_ms()), "server", bytes, std::move(extra)));
+  add_bytes("server", bytes, std::move(extra));
 }
 
 void SessionRecorder::event(std::string_view name, Json extra) {

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -48,6 +49,15 @@ class TranscriptSink {
   bool enabled() const { return fd_ >= 0; }
   const std::filesystem::path& dir() const { return dir_; }
 
+  // Lines are written at once, unless set_deferred_flush() gave a way to run a flush later:
+  // then they gather in memory and go out in one write when the farm has handled what is
+  // ready (the farm posts the flush to its io_context, which runs it before it waits for
+  // more input), or sooner when 64 KiB gather. One write per burst instead of one per event
+  // keeps recording cheap; a farm killed while idle still leaves every event on disk.
+  using Defer = std::function<void(std::function<void()>)>;
+  void set_deferred_flush(Defer defer) { defer_ = std::move(defer); }
+  void flush();
+
   void append_event(const Json& line);
   // Appends a line that is already serialised (no trailing newline).
   void append_line(std::string line);
@@ -59,8 +69,13 @@ class TranscriptSink {
                         std::string_view bytes);
 
  private:
+  void append_text(std::string_view text);
+
   std::filesystem::path dir_;
   int fd_ = -1;
+  Defer defer_;
+  std::string pending_;
+  bool flush_scheduled_ = false;
 };
 
 class SessionRecorder {
@@ -90,10 +105,17 @@ class SessionRecorder {
 
  private:
   void add(Json event);
+  // Adds an event already serialised as a JSON object (its text, from "{" to "}").
+  void add_text(std::string text);
+  // A bytes event, serialised by hand: the most frequent event, kept cheap to record.
+  void add_bytes(const char* from, std::string_view bytes, Json extra);
+  // Milliseconds since the session started, to the microsecond, as JSON writes them.
+  std::string t_ms() const;
 
   TranscriptSink& sink_;
   std::string server_, protocol_, peer_, local_;
   std::uint64_t session_;
+  std::string line_prefix_;  // {"server":...,"session":N  for the events.jsonl lines
   std::chrono::steady_clock::time_point start_;
   std::chrono::system_clock::time_point started_wall_;
   // Each event serialised once, compactly; the session document lists them one per line.

@@ -3,6 +3,8 @@
 #include "fakes/common/recorder.hpp"
 
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <unistd.h>
 
 #include <filesystem>
@@ -119,7 +121,7 @@ TEST_F(RecorderTest, EventsJsonlHasOneLinePerEventWithServerAndSession) {
 }
 
 TEST_F(RecorderTest, EventsJsonlIsWrittenAsEventsHappen) {
-  // A farm killed with SIGKILL must leave everything up to the kill: no buffering.
+  // Without a deferred flush (set by the farm), each event is written at once.
   TranscriptSink sink(dir_);
   SessionRecorder rec(sink, "s", "tcp", 1, "p", "l");
   rec.client("hello\n");
@@ -127,6 +129,26 @@ TEST_F(RecorderTest, EventsJsonlIsWrittenAsEventsHappen) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(Json::parse(lines[1])["text"], "hello\n");
   EXPECT_FALSE(fs::exists(dir_ / "sessions" / "s" / "1.json"));
+}
+
+TEST_F(RecorderTest, ADeferredFlushWritesABurstAtOnceAndBeforeTheSessionDocument) {
+  TranscriptSink sink(dir_);
+  std::vector<std::function<void()>> deferred;
+  sink.set_deferred_flush([&](std::function<void()> f) { deferred.push_back(std::move(f)); });
+  {
+    SessionRecorder rec(sink, "s", "tcp", 1, "p", "l");
+    rec.client("one\n");
+    rec.server("two \"quoted\" \x01\n");
+    EXPECT_EQ(read_file(dir_ / "events.jsonl"), "") << "nothing written inside the burst";
+    EXPECT_EQ(deferred.size(), 1u) << "one flush for the burst";
+    deferred.front()();
+    const auto lines = read_lines(dir_ / "events.jsonl");
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(Json::parse(lines[2])["text"], "two \"quoted\" \x01\n");
+    rec.client("three\n");
+  }  // finishing writes the document, which flushes first
+  EXPECT_EQ(read_lines(dir_ / "events.jsonl").size(), 5u);
+  EXPECT_TRUE(fs::exists(dir_ / "sessions" / "s" / "1.json"));
 }
 
 TEST_F(RecorderTest, BytesAreTextWhenValidUtf8ElseBase64) {
