@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <unistd.h>
+#include <functional>
 
 #include <filesystem>
 #include <fstream>
