@@ -1,5 +1,4 @@
 #include "controller/scenario.hpp"
-#include "controller/transcript_expect.hpp"
 
 #include <ctime>
 #include <filesystem>
@@ -216,7 +215,7 @@ std::optional<LoadedScenario> load_scenario(const std::string& file, ConfigError
     std::map<std::string, YAML::Node> servers;
     if (const YAML::Node list = sc.document["servers"]; list.IsMap())
       for (const auto& kv : list) servers[kv.first.Scalar()] = kv.second;
-    parse_expect(sc.expect, base_dir, servers, errors);
+    sc.expectations = parse_expect(sc.expect, base_dir, servers, errors);
   }
   return sc;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/transcript_expect.hpp"
 #include "fakes/common/server.hpp"
 
 namespace protofarm {
@@ -19,8 +20,9 @@ struct LoadedScenario {
   std::string file;
   YAML::Node document;
   std::shared_ptr<ScenarioContext> context;
-  std::vector<ServerConfig> servers;  // in file order
-  YAML::Node expect;                  // the `expect:` section (may be undefined)
+  std::vector<ServerConfig> servers;       // in file order
+  YAML::Node expect;                       // the `expect:` section (may be undefined)
+  std::vector<ServerExpect> expectations;  // that section, parsed and checked at load
 };
 
 // Reads and checks one file. Returns nullopt when it cannot be parsed at all; otherwise the

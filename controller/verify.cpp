@@ -79,22 +79,15 @@ std::string render_report(const VerifyReport& report) {
 }
 
 std::string xml_escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(s.size() + 16);
   std::size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const std::size_t len = (c & 0xe0) == 0xc0   ? 2
-                              : (c & 0xf0) == 0xe0 ? 3
-                              : (c & 0xf8) == 0xf0 ? 4
-                                                   : 0;
-      if (len && i + len <= s.size() && is_valid_utf8(s.substr(i, len))) {
-        out.append(s.substr(i, len));
-        i += len;
-        continue;
-      }
+    if (const std::size_t len = utf8_char_at(s, i)) {
+      out.append(s.substr(i, len));
+      i += len;
+      continue;
     }
     switch (c) {
       case '&':
@@ -118,13 +111,10 @@ std::string xml_escape(std::string_view s) {
         out += static_cast<char>(c);
         break;
       default:
-        if (c < 0x20 || c == 0x7f || c >= 0x80) {
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
+        if (c < 0x20 || c == 0x7f || c >= 0x80)
+          append_hex_escape(out, c);
+        else
           out += static_cast<char>(c);
-        }
     }
     ++i;
   }
@@ -198,17 +188,8 @@ int run_verify(const VerifyOptions& options) {
                  "scenarios/README.md#expect)\n";
     return kExitUsage;
   }
-  std::map<std::string, YAML::Node> servers;
-  const YAML::Node& document = sc->document;
-  if (const YAML::Node list = document["servers"]; list.IsDefined() && list.IsMap())
-    for (const auto& kv : list) servers[kv.first.Scalar()] = kv.second;
-  const auto expectations =
-      parse_expect(sc->expect, fs::path(options.scenario).parent_path(), servers, errors);
-  if (!errors.empty()) {
-    std::cerr << errors.format();
-    std::cerr << "protofarm verify: " << options.scenario << " has a bad expect: section\n";
-    return kExitUsage;
-  }
+  const auto& servers = sc->context->server_protocols;  // the scenario's server names
+  const auto& expectations = sc->expectations;          // parsed and checked at load
 
   TranscriptSet transcripts;
   try {

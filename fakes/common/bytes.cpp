@@ -161,24 +161,33 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-std::string escape_bytes(std::string_view s, bool keep_newlines) {
+std::size_t utf8_char_at(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const std::size_t len = (c & 0xe0) == 0xc0   ? 2
+                          : (c & 0xf0) == 0xe0 ? 3
+                          : (c & 0xf8) == 0xf0 ? 4
+                                               : 0;
+  return len && i + len <= s.size() && is_valid_utf8(s.substr(i, len)) ? len : 0;
+}
+
+void append_hex_escape(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out += "\\x";
+  out += kHex[c >> 4];
+  out += kHex[c & 15];
+}
+
+std::string escape_bytes(std::string_view s, bool keep_newlines) {
   std::string out;
   out.reserve(s.size());
   std::size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      // Keep valid multi-byte UTF-8 sequences readable; escape anything else.
-      std::size_t len = (c & 0xe0) == 0xc0   ? 2
-                        : (c & 0xf0) == 0xe0 ? 3
-                        : (c & 0xf8) == 0xf0 ? 4
-                                             : 0;
-      if (len && i + len <= s.size() && is_valid_utf8(s.substr(i, len))) {
-        out.append(s.substr(i, len));
-        i += len;
-        continue;
-      }
+    // Keep valid multi-byte UTF-8 sequences readable; escape anything else.
+    if (const std::size_t len = utf8_char_at(s, i)) {
+      out.append(s.substr(i, len));
+      i += len;
+      continue;
     }
     switch (c) {
       case '\r':
@@ -194,13 +203,10 @@ std::string escape_bytes(std::string_view s, bool keep_newlines) {
         out += "\\\\";
         break;
       default:
-        if (c < 0x20 || c == 0x7f || c >= 0x80) {
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
+        if (c < 0x20 || c == 0x7f || c >= 0x80)
+          append_hex_escape(out, c);
+        else
           out += static_cast<char>(c);
-        }
     }
     ++i;
   }

@@ -20,6 +20,11 @@ std::optional<std::string> hex_decode(std::string_view text);  // "35 35 30 0a",
 // "35 35 30 0a"; with separator "", "3535300a" (as digests are written)
 std::string hex_encode(std::string_view bytes, std::string_view separator = " ");
 bool is_valid_utf8(std::string_view bytes);
+// The length of the valid multi-byte UTF-8 character that starts at s[i], or 0 when s[i] does
+// not start one (ASCII, or a broken sequence): what escapers keep readable.
+std::size_t utf8_char_at(std::string_view s, std::size_t i);
+// Appends "\xHH" for byte c.
+void append_hex_escape(std::string& out, unsigned char c);
 // Printable rendering for people: \r \n \t \xNN for control bytes and invalid UTF-8.
 std::string escape_bytes(std::string_view bytes, bool keep_newlines = false);
 

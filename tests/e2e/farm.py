@@ -164,6 +164,28 @@ class Farm:
         return self.sessions(server)
 
 
+def recv_exact(sock, n):
+    """Exactly n bytes from sock; fails the test if the peer closes first."""
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise AssertionError(f"closed after {data!r}, wanted {n} bytes")
+        data += chunk
+    return data
+
+
+def recv_until(sock, marker):
+    """Bytes up to and including marker, read one at a time so nothing past it is taken."""
+    data = b""
+    while not data.endswith(marker):
+        chunk = sock.recv(1)
+        if not chunk:
+            raise AssertionError(f"closed after {data!r}, wanted {marker!r}")
+        data += chunk
+    return data
+
+
 def client_bytes(session):
     """Everything the client sent in a session document, as bytes."""
     return b"".join(event_bytes(e) for e in session["events"] if e.get("from") == "client")

@@ -13,7 +13,8 @@ import threading
 import time
 import unittest
 
-from farm import Farm, client_bytes, event_bytes, named_events, server_bytes
+from farm import (Farm, client_bytes, event_bytes, named_events, recv_exact, recv_until,
+                  server_bytes)
 
 TIMEOUT = 10  # seconds, for every socket
 QUIET = 0.5   # seconds a client listens for bytes that must not arrive
@@ -21,26 +22,6 @@ QUIET = 0.5   # seconds a client listens for bytes that must not arrive
 
 def connect(farm, name, timeout=TIMEOUT):
     return socket.create_connection(farm.address(name), timeout=timeout)
-
-
-def recv_exact(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise AssertionError(f"closed after {data!r}, wanted {n} bytes")
-        data += chunk
-    return data
-
-
-def recv_until(sock, marker):
-    data = b""
-    while not data.endswith(marker):
-        chunk = sock.recv(1)
-        if not chunk:
-            raise AssertionError(f"closed after {data!r}, wanted {marker!r}")
-        data += chunk
-    return data
 
 
 def recv_until_reset(sock):

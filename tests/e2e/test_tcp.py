@@ -10,7 +10,6 @@ that the earlier one was handled (the server handles one connection's frames in 
 """
 
 import base64
-import json
 import shutil
 import socket
 import ssl
@@ -19,34 +18,14 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from farm import (SCENARIOS, Farm, client_bytes, event_bytes, named_events, run,
-                  server_bytes)
+from farm import (SCENARIOS, Farm, client_bytes, event_bytes, named_events, recv_exact,
+                  recv_until, run, server_bytes)
 
 TIMEOUT = 10  # seconds, for every socket and client program
 
 
 def connect(farm, name):
     return socket.create_connection(farm.address(name), timeout=TIMEOUT)
-
-
-def recv_exact(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise AssertionError(f"closed after {data!r}, wanted {n} bytes")
-        data += chunk
-    return data
-
-
-def recv_until(sock, marker):
-    data = b""
-    while not data.endswith(marker):
-        chunk = sock.recv(1)
-        if not chunk:
-            raise AssertionError(f"closed after {data!r}, wanted {marker!r}")
-        data += chunk
-    return data
 
 
 def recv_until_closed(sock):
