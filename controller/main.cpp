@@ -2,7 +2,6 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <iostream>
 
 #include "controller/farm.hpp"
@@ -45,18 +44,12 @@ int cmd_validate(const std::vector<std::string>& files) {
 }
 
 // Every session holds a socket, and the usual soft limit of 1024 open files is soon reached
-// under load (accept then fails with EMFILE). Raise the soft limit as far as the hard one
-// allows; never lower it.
+// under load (accept then fails with EMFILE). Raise the soft limit to the hard one.
 void raise_open_file_limit() {
   rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
-  for (const rlim_t want :
-       {rl.rlim_max, static_cast<rlim_t>(1) << 20, static_cast<rlim_t>(65536)}) {
-    if (want <= rl.rlim_cur) break;
-    rlimit raised = rl;
-    raised.rlim_cur = std::min(want, rl.rlim_max);
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
-  }
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 int cmd_run(const std::vector<std::string>& files, const protofarm::FarmOptions& options) {

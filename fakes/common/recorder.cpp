@@ -110,14 +110,13 @@ void TranscriptSink::flush() {
   pending_.clear();
 }
 
-void TranscriptSink::append_text(std::string_view text) {
+void TranscriptSink::append_line(std::initializer_list<std::string_view> parts) {
+  if (fd_ < 0) return;
   constexpr std::size_t kFlushAt = 64 * 1024;
-  if (!defer_) {
-    write_all(fd_, text);
-    return;
-  }
-  pending_ += text;
-  if (pending_.size() >= kFlushAt) {
+  // Straight into the pending buffer: no line is assembled on its own first.
+  for (std::string_view part : parts) pending_ += part;
+  pending_ += '\n';
+  if (!defer_ || pending_.size() >= kFlushAt) {
     flush();
   } else if (!flush_scheduled_) {
     flush_scheduled_ = true;
@@ -126,16 +125,7 @@ void TranscriptSink::append_text(std::string_view text) {
 }
 
 void TranscriptSink::append_event(const Json& line) {
-  if (fd_ < 0) return;
-  std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);
-  text += '\n';
-  append_text(text);
-}
-
-void TranscriptSink::append_line(std::string line) {
-  if (fd_ < 0) return;
-  line += '\n';
-  append_text(line);
+  append_line({line.dump(-1, ' ', false, Json::error_handler_t::replace)});
 }
 
 void TranscriptSink::write_session(const std::string& server, std::uint64_t session,
@@ -239,12 +229,7 @@ void SessionRecorder::add(Json event) {
 
 void SessionRecorder::add_text(std::string text) {
   // The events.jsonl line is the same object with the server and session in front.
-  std::string line;
-  line.reserve(text.size() + line_prefix_.size() + 1);
-  line += line_prefix_;
-  if (text.size() > 2) line += ',';
-  line.append(text, 1, std::string::npos);
-  sink_.append_line(std::move(line));
+  sink_.append_line({line_prefix_, text.size() > 2 ? "," : "", std::string_view(text).substr(1)});
   events_.push_back(std::move(text));
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -59,8 +60,8 @@ class TranscriptSink {
   void flush();
 
   void append_event(const Json& line);
-  // Appends a line that is already serialised (no trailing newline).
-  void append_line(std::string line);
+  // Appends one line made of these already serialised parts (the newline is added).
+  void append_line(std::initializer_list<std::string_view> parts);
   void write_session(const std::string& server, std::uint64_t session, const Json& doc);
   void write_session_text(const std::string& server, std::uint64_t session, std::string_view text);
   // Saves bytes as DIR/files/<server>/<session>/<name>; returns the path relative to DIR
@@ -69,8 +70,6 @@ class TranscriptSink {
                         std::string_view bytes);
 
  private:
-  void append_text(std::string_view text);
-
   std::filesystem::path dir_;
   int fd_ = -1;
   Defer defer_;

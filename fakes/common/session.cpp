@@ -69,7 +69,6 @@ Task<Flow> Session::answer(std::string_view on, std::string_view args, BuiltIn b
     rec().event("rule", std::move(e));
   }
   const RuleAction& action = match->action();
-  last_rule_ = fired;
   if (action.delay.count() > 0 && !co_await conn_.sleep(action.delay)) co_return Flow::end;
 
   std::optional<RuleMatch> outer = std::move(active_);  // answer() may nest inside a builtin
