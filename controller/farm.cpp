@@ -34,7 +34,8 @@ std::vector<ConfigErrors> Farm::load(const std::vector<std::string>& files) {
   for (const auto& file : files) {
     errors.emplace_back(file);
     auto loaded = load_scenario(file, errors.back());
-    scenarios_.push_back(loaded ? std::move(*loaded) : LoadedScenario{file, {}, nullptr, {}, {}, {}});
+    scenarios_.push_back(loaded ? std::move(*loaded)
+                                : LoadedScenario{file, {}, nullptr, {}, {}, {}});
   }
   check_across(scenarios_, errors);
 
