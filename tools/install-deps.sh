@@ -6,8 +6,11 @@ set_name=${1:-build}
 
 build="g++ make cmake ninja-build pkg-config libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev
   libcli11-dev libssl-dev openssl"
-test="$build libgtest-dev libgmock-dev clang-format python3 python3-jsonschema python3-yaml curl
-  swaks socat docker-compose"
+# Packages are installed without their Recommends, so what a test tool only recommends is named
+# here: swaks needs libnet-ssleay-perl for --tls/--tlsc (AUTH LOGIN and CRAM-MD5 use modules of
+# Perl itself). tools/check-test-tools.sh checks that each tool can do what the tests ask.
+test="$build libgtest-dev libgmock-dev clang-format clang-tidy python3 python3-jsonschema
+  python3-yaml curl swaks libnet-ssleay-perl socat docker-compose json-schema-test-suite"
 bench="$test postfix nginx-light hyperfine"
 
 case "$set_name" in

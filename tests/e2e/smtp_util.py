@@ -56,13 +56,17 @@ class Raw:
         return self.reply()
 
     def read_until_closed(self):
+        """Everything until the server closes (a reset counts as a close). A server that keeps
+        the connection open past the socket's timeout fails the test."""
         data = self.buf
         self.buf = b""
         while True:
             try:
                 chunk = self.sock.recv(65536)
-            except (ConnectionResetError, socket.timeout):
+            except ConnectionResetError:
                 return data
+            except socket.timeout:
+                raise AssertionError(f"the server did not close the connection; got {data!r}")
             if not chunk:
                 return data
             data += chunk

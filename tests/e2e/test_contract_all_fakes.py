@@ -4,66 +4,85 @@ and reports it in the ready file, records open and close, honours the idle timeo
 immediate close; the transcript says close "fault"), and stops cleanly on shutdown (close
 "shutdown").
 
-Each protocol is one row of FAKES: its minimal server config, its transport, and how a client
-greets it. A protocol whose fake `protofarm validate` calls "not built yet" is skipped, saying so.
-UDP is adapted: a session is a peer address, opened by its first datagram.
+The protocols come from the program's own registration, `protofarm fakes --json`, run once when
+this module is loaded: one TestCase class per registered protocol (TcpContract, SmtpContract,
+...), so a new fake is covered without an edit here. Its entry says the transport, and its
+`contract` says the YAML lines a minimal server needs besides protocol and listen, and the text
+the server sends first (null when the client speaks first). A protocol registered without a
+`contract` fails, it is not skipped. UDP is adapted: a session is a peer address, opened by its
+first datagram.
+
+Run it alone with
+    ctest --test-dir build -R contract_all_fakes --output-on-failure
+or, from tests/e2e,
+    PROTOFARM=../../build/protofarm /usr/bin/python3 -m unittest -v test_contract_all_fakes
 """
 
+import json
+import re
 import signal
 import socket
-import tempfile
+import subprocess
 import textwrap
 import time
 import unittest
-from pathlib import Path
 
-from farm import Farm, named_events, run
+from farm import PROTOFARM, SCENARIOS, Farm, named_events, run
 
 IDLE = "700ms"
 IDLE_SECONDS = 0.7
-
-# protocol -> how to run the contract against it
-FAKES = {
-    "tcp": {
-        "config": "banner: \"hello\\r\\n\"\n",
-        "transport": "stream",
-        "greeting": b"hello\r\n",
-    },
-    "smtp": {
-        "config": "",
-        "transport": "stream",
-        "greeting": b"220",  # RFC 5321 4.2: the server speaks first
-    },
-    "pop3": {
-        "config": "",
-        "transport": "stream",
-        "greeting": b"+OK",  # RFC 1939 4: the greeting
-    },
-    "udp": {
-        "config": "",
-        "transport": "datagram",
-        "greeting": None,
-    },
-}
+TRANSPORTS = ("stream", "datagram")
 
 
-def scenario(protocol, extra="", idle=IDLE):
-    row = FAKES[protocol]
-    body = f"protocol: {protocol}\nlisten: 127.0.0.1:0\nidle_timeout: {idle}\n"
-    body += row["config"] + extra
-    return "name: contract\nservers:\n  s:\n" + textwrap.indent(body, "    ")
+def registered_fakes():
+    """(entries, None) from `protofarm fakes --json`, or ([], why not)."""
+    try:
+        result = run("fakes", "--json")
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return [], f"cannot run `{PROTOFARM} fakes --json`: {e}"
+    if result.returncode != 0:
+        return [], (f"`{PROTOFARM} fakes --json` exited with {result.returncode}:\n"
+                    f"{result.stderr}")
+    try:
+        fakes = json.loads(result.stdout)["fakes"]
+        protocols = [f["protocol"] for f in fakes]
+    except (ValueError, KeyError, TypeError) as e:
+        return [], (f"`{PROTOFARM} fakes --json` did not print {{\"fakes\": [{{\"protocol\": "
+                    f"...}}, ...]}} ({e!r}):\n{result.stdout[:2000]}")
+    if len(set(protocols)) != len(protocols):
+        return [], f"`{PROTOFARM} fakes --json` lists a protocol twice: {protocols}"
+    return fakes, None
 
 
-def not_built_reason(protocol):
-    """Why this fake cannot be tested yet, or None."""
-    folder = Path(tempfile.mkdtemp(prefix="protofarm-contract-"))
-    path = folder / "probe.yaml"
-    path.write_text(scenario(protocol))
-    result = run("validate", path)
-    if result.returncode != 0 and "is not built yet" in result.stderr:
-        return f"the {protocol} fake is not built yet (protofarm validate: " \
-               f"{result.stderr.splitlines()[0]})"
+FAKES, REGISTRATION_ERROR = registered_fakes()
+
+
+def contract_problem(entry):
+    """What is wrong with a registered fake's entry for this test, or None."""
+    protocol = entry["protocol"]
+    if entry.get("transport") not in TRANSPORTS:
+        return f"{protocol}: transport is {entry.get('transport')!r}, not one of {TRANSPORTS}"
+    contract = entry.get("contract")
+    if not isinstance(contract, dict):
+        return (f"the {protocol} fake is registered without a contract (its minimal server "
+                f"config and greeting): add one to its registration")
+    if not isinstance(contract.get("config"), str):
+        return f"{protocol}: contract.config must be a string of YAML lines, got {contract!r}"
+    greeting = contract.get("greeting")
+    if greeting is not None and (not isinstance(greeting, str) or greeting == ""):
+        return f"{protocol}: contract.greeting must be null or a non-empty string, got {contract!r}"
+    if greeting is not None and entry["transport"] == "datagram":
+        return f"{protocol}: a datagram fake cannot greet (contract.greeting is {greeting!r})"
     return None
+
+
+def scenario(entry, extra="", idle=IDLE):
+    config = entry["contract"]["config"]
+    if config and not config.endswith("\n"):
+        config += "\n"
+    body = f"protocol: {entry['protocol']}\nlisten: 127.0.0.1:0\nidle_timeout: {idle}\n"
+    body += config + extra
+    return "name: contract\nservers:\n  s:\n" + textwrap.indent(body, "    ")
 
 
 def read_some(sock, want, timeout=10):
@@ -79,35 +98,47 @@ def read_some(sock, want, timeout=10):
 
 
 def closed_by_peer(sock, timeout=10):
-    """True once the peer has closed (EOF or reset); reads and drops anything before that."""
-    sock.settimeout(timeout)
+    """True once the peer has closed (EOF or reset), False when it has not within `timeout`
+    seconds; reads and drops anything it sends before that."""
+    deadline = time.monotonic() + timeout
     try:
-        while sock.recv(4096):
-            pass
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            sock.settimeout(left)
+            if not sock.recv(4096):
+                return True
     except ConnectionResetError:
-        pass
-    return True
+        return True
+    except socket.timeout:
+        return False
 
 
 class Contract:
-    """The contract for one protocol; subclasses set PROTOCOL."""
+    """The contract for one protocol; the classes made below set ENTRY, its registration."""
 
-    PROTOCOL = None
+    ENTRY = None
 
     def setUp(self):
-        reason = not_built_reason(self.PROTOCOL)
-        if reason:
-            self.skipTest(reason)
-        self.row = FAKES[self.PROTOCOL]
-        self.stream = self.row["transport"] == "stream"
+        problem = contract_problem(self.ENTRY)
+        if problem:
+            self.fail(problem)
+        self.protocol = self.ENTRY["protocol"]
+        self.stream = self.ENTRY["transport"] == "stream"
+        greeting = self.ENTRY["contract"]["greeting"]
+        self.greeting = greeting.encode() if greeting is not None else None
 
     # --- helpers ---------------------------------------------------------------------------
+    def scenario(self, extra="", idle=IDLE):
+        return scenario(self.ENTRY, extra, idle)
+
     def connect(self, farm):
         if self.stream:
             sock = socket.create_connection(farm.address("s"), timeout=10)
-            if self.row["greeting"]:
-                got = read_some(sock, self.row["greeting"])
-                self.assertTrue(got.startswith(self.row["greeting"]), got)
+            if self.greeting:
+                got = read_some(sock, self.greeting)
+                self.assertTrue(got.startswith(self.greeting), got)
             return sock
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.settimeout(10)
@@ -121,7 +152,7 @@ class Contract:
 
     def check_document(self, session, close):
         self.assertEqual(session["server"], "s")
-        self.assertEqual(session["protocol"], self.PROTOCOL)
+        self.assertEqual(session["protocol"], self.protocol)
         self.assertEqual(session["close"], close, session)
         events = session["events"]
         self.assertEqual(events[0]["event"], "open")
@@ -132,12 +163,12 @@ class Contract:
 
     # --- the contract --------------------------------------------------------------------------
     def test_binds_port_0_and_reports_it(self):
-        with Farm(scenario(self.PROTOCOL)) as farm:
+        with Farm(self.scenario()) as farm:
             entry = farm.server("s")
-            self.assertEqual(entry["protocol"], self.PROTOCOL)
+            self.assertEqual(entry["protocol"], self.protocol)
             self.assertEqual(entry["host"], "127.0.0.1")
             self.assertGreater(entry["port"], 0)
-            self.assertIn(f"s={self.PROTOCOL}://127.0.0.1:{entry['port']}", farm.ready_line)
+            self.assertIn(f"s={self.protocol}://127.0.0.1:{entry['port']}", farm.ready_line)
             kind = socket.SOCK_STREAM if self.stream else socket.SOCK_DGRAM
             with socket.socket(socket.AF_INET, kind) as probe:
                 with self.assertRaises(OSError, msg="the reported port is not bound"):
@@ -145,7 +176,7 @@ class Contract:
         self.assertEqual(farm.returncode, 0, farm.stderr)
 
     def test_records_open_and_close(self):
-        with Farm(scenario(self.PROTOCOL, idle="2s" if not self.stream else "30s")) as farm:
+        with Farm(self.scenario(idle="2s" if not self.stream else "30s")) as farm:
             sock = self.connect(farm)
             self.wait_open(farm)
             if self.stream:
@@ -164,12 +195,13 @@ class Contract:
         self.assertEqual(session["local"], f"127.0.0.1:{farm.ready['servers']['s']['port']}")
 
     def test_honours_the_idle_timeout(self):
-        with Farm(scenario(self.PROTOCOL)) as farm:
+        with Farm(self.scenario()) as farm:
             started = time.monotonic()
             sock = self.connect(farm)
             with sock:
                 if self.stream:
-                    self.assertTrue(closed_by_peer(sock, timeout=15))
+                    self.assertTrue(closed_by_peer(sock, timeout=15),
+                                    f"still open 15 s into an idle timeout of {IDLE}")
                 farm.wait_sessions("s", 1, timeout=15)
             waited = time.monotonic() - started
         self.assertGreaterEqual(waited, IDLE_SECONDS * 0.9)
@@ -178,7 +210,7 @@ class Contract:
         self.assertGreaterEqual(session["events"][-1]["t_ms"], IDLE_SECONDS * 1000 * 0.9)
 
     def test_applies_a_reset_fault(self):
-        with Farm(scenario(self.PROTOCOL, "faults: {refuse: true}\n", idle="30s")) as farm:
+        with Farm(self.scenario("faults: {refuse: true}\n", idle="30s")) as farm:
             if self.stream:
                 # The reset can come so fast that the connect itself reports it.
                 try:
@@ -204,14 +236,15 @@ class Contract:
         self.assertEqual([f.get("fault") for f in faults], ["refuse"])
 
     def test_stops_cleanly_on_shutdown(self):
-        farm = Farm(scenario(self.PROTOCOL, idle="60s")).start()
+        farm = Farm(self.scenario(idle="60s")).start()
         try:
             sock = self.connect(farm)
             with sock:
                 self.wait_open(farm)
                 self.assertEqual(farm.stop(signal.SIGTERM), 0, farm.stderr)
                 if self.stream:
-                    self.assertTrue(closed_by_peer(sock))
+                    self.assertTrue(closed_by_peer(sock),
+                                    "the connection outlived the farm's shutdown by 10 s")
         finally:
             farm.kill()
         self.assertFalse(farm.ready_file.exists())
@@ -219,30 +252,46 @@ class Contract:
         self.check_document(session, "shutdown")
 
 
-class TcpContract(Contract, unittest.TestCase):
-    PROTOCOL = "tcp"
+def class_name(protocol):
+    """'smtp' -> 'SmtpContract'; anything not a letter or digit becomes '_'."""
+    return re.sub(r"\W", "_", protocol.title()) + "Contract"
 
 
-class SmtpContract(Contract, unittest.TestCase):
-    PROTOCOL = "smtp"
+def add_contract_classes(entries):
+    """One TestCase per registered protocol, named after it, so `-k Pop3Contract` picks one."""
+    for entry in entries:
+        name = class_name(entry["protocol"])
+        globals()[name] = type(name, (Contract, unittest.TestCase),
+                               {"ENTRY": entry, "__module__": __name__})
 
 
-class Pop3Contract(Contract, unittest.TestCase):
-    PROTOCOL = "pop3"
+add_contract_classes(FAKES)
 
 
-class UdpContract(Contract, unittest.TestCase):
-    PROTOCOL = "udp"
+class TheRegistration(unittest.TestCase):
+    def setUp(self):
+        if REGISTRATION_ERROR:
+            self.fail(REGISTRATION_ERROR)
 
+    def test_lists_the_fakes(self):
+        self.assertTrue(FAKES, "`protofarm fakes --json` lists no fake")
 
-class EveryFakeIsInTheTable(unittest.TestCase):
-    def test_the_table_names_every_protocol_of_the_schema(self):
-        import json
-        from farm import SCENARIOS
+    def test_every_fake_has_a_contract(self):
+        for entry in FAKES:
+            with self.subTest(protocol=entry["protocol"]):
+                problem = contract_problem(entry)
+                if problem:
+                    self.fail(problem)
+
+    def test_every_protocol_of_the_schema_has_a_contract_class(self):
         schema = json.loads((SCENARIOS / "schema.json").read_text())
         protocols = schema["$defs"]["server"]["properties"]["protocol"]["enum"]
-        missing = sorted(set(protocols) - set(FAKES))
-        self.assertEqual(missing, [], "add a row to FAKES for each new fake")
+        classes = {name for name, value in globals().items()
+                   if isinstance(value, type) and issubclass(value, Contract)
+                   and issubclass(value, unittest.TestCase)}
+        missing = sorted(p for p in protocols if class_name(p) not in classes)
+        self.assertEqual(missing, [], "protocols of the schema that `protofarm fakes --json` "
+                                      "does not list")
 
 
 if __name__ == "__main__":

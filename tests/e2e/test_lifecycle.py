@@ -57,7 +57,8 @@ def opened(farm, server, count=1):
 def parse_ready_line(line):
     """{"name": (protocol, authority)} from 'protofarm ready: a=tcp://127.0.0.1:1 ...'."""
     prefix = "protofarm ready:"
-    assert line.startswith(prefix), line
+    if not line.startswith(prefix):
+        raise AssertionError(f"not a ready line: {line!r}")
     out = {}
     for item in line[len(prefix):].split():
         name, url = item.split("=", 1)

@@ -30,9 +30,14 @@ def hello_conversation():
     """Runs DESIGN.md's hello-tcp once; returns the stopped farm."""
     with Farm(path=SCENARIOS / "hello-tcp.yaml") as farm:
         with socket.create_connection(farm.address("hello"), timeout=10) as sock:
-            assert sock.recv(100) == b"220 hello\r\n"
+            # Plain `assert` would vanish under python -O; these checks must not.
+            greeting = sock.recv(100)
+            if greeting != b"220 hello\r\n":
+                raise AssertionError(f"hello-tcp greeted with {greeting!r}")
             sock.sendall(b"HELO alice\r\n")
-            assert recv_until_closed(sock) == b"250 hi alice\r\n"
+            answer = recv_until_closed(sock)
+            if answer != b"250 hi alice\r\n":
+                raise AssertionError(f"hello-tcp answered {answer!r}")
         farm.wait_sessions("hello", 1)
     return farm
 
