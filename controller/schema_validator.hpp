@@ -1,5 +1,5 @@
-// Checks a YAML document against the scenario JSON Schema (scenarios/schema.json), reporting
-// every violation at its own line and column.
+// Checks a YAML document against the scenario JSON Schema, reporting every violation at its own
+// line and column; and composes that schema from its parts.
 //
 // One schema serves editors (through their JSON Schema support), the python jsonschema test,
 // and `protofarm validate`, so the three cannot disagree about the shape of a scenario. The
@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fakes/common/config.hpp"
@@ -53,7 +54,24 @@ class SchemaValidator {
   nlohmann::json schema_;
 };
 
-// The scenario schema, built into the program from scenarios/schema.json.
+// One protocol's part of the scenario schema, as its registration hands it over: a JSON object
+// of `$defs` entries, one of which is "<protocol>_server".
+struct SchemaFragment {
+  std::string protocol;
+  std::string_view text;
+};
+
+// The whole scenario schema: `base` (the keys every scenario and server has) with each fragment's
+// entries added to its `$defs`, and each protocol, in the given order, added to the enum of
+// `$defs.server.properties.protocol` and as an `if protocol is P then P_server` branch of
+// `$defs.server.allOf`. A fragment that is not such an object, lacks "<protocol>_server", or
+// defines an entry that already exists is a programming error: std::logic_error.
+nlohmann::ordered_json compose_schema(std::string_view base,
+                                      const std::vector<SchemaFragment>& fragments);
+
+// The scenario schema composed from controller/schema_base.json and the fragment of every fake in
+// fake_registry() (fakes/<protocol>/schema.json), in registry order; the text is what
+// `protofarm schema` prints and what scenarios/schema.json is a copy of (`make schema`).
 const nlohmann::json& scenario_schema();
 std::string_view scenario_schema_text();
 
