@@ -97,8 +97,7 @@ void Farm::bind() {
         throw std::runtime_error("server '" + s->name() + "': " + e.what());
       }
     }
-    const FakeFactory* factory = find_fake(s->config().protocol);
-    listeners_.push_back(std::make_unique<Listener>(*s, factory->transport));
+    listeners_.push_back(std::make_unique<Listener>(*s, s->fake().transport()));
   }
 }
 

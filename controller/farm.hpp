@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "controller/scenario.hpp"
-#include "fakes/common/fake.hpp"
 #include "fakes/common/listener.hpp"
+#include "fakes/registry.hpp"
 
 namespace protofarm {
 
@@ -60,8 +60,8 @@ class Farm {
   TranscriptSink sink_;
   ConnectionRegistry connections_;
   TlsContexts tls_;
-  MailDrop mail_;
-  FarmServices services_{*io_, sink_, connections_, tls_, mail_};
+  FarmBus bus_;
+  FarmServices services_{*io_, sink_, connections_, tls_, bus_};
   std::vector<LoadedScenario> scenarios_;
   std::vector<std::unique_ptr<Server>> servers_;
   std::vector<std::unique_ptr<Listener>> listeners_;

@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <iostream>
 
 #include "controller/farm.hpp"
@@ -74,6 +75,9 @@ int cmd_run(const std::vector<std::string>& files, const protofarm::FarmOptions&
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that closed its end (a socket, a CGI child's stdin, the ready line's pipe) is an
+  // error value for the write that meets it, never the farm's death.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"protofarm: scripted fake network servers for CI"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("protofarm ") + PROTOFARM_VERSION);
@@ -109,6 +113,10 @@ int main(int argc, char** argv) {
 
   auto* schema = app.add_subcommand("schema", "print the scenario JSON Schema");
 
+  bool fakes_json = false;
+  auto* fakes = app.add_subcommand("fakes", "list the registered protocols");
+  fakes->add_flag("--json", fakes_json, "as JSON: transport, TLS, rule `on` values, contract");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -128,6 +136,10 @@ int main(int argc, char** argv) {
   if (*show) return protofarm::run_show(show_options);
   if (*schema) {
     std::cout << protofarm::scenario_schema_text();
+    return kExitOk;
+  }
+  if (*fakes) {
+    std::cout << protofarm::describe_fakes(fakes_json);
     return kExitOk;
   }
   return kExitUsage;

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "controller/schema_validator.hpp"
-#include "fakes/common/fake.hpp"
+#include "fakes/registry.hpp"
 
 namespace protofarm {
 
@@ -82,31 +82,6 @@ TlsConfig parse_tls(const Cfg& cfg, const fs::path& base_dir) {
   return tls;
 }
 
-std::optional<FaultConfig> parse_faults(const Cfg& cfg) {
-  if (!cfg.defined()) return std::nullopt;
-  FaultConfig f;
-  f.refuse = cfg.bool_or("refuse", false);
-  f.silence = cfg.bool_or("silence", false);
-  if (f.refuse && f.silence) cfg.error("refuse and silence cannot both apply to a session");
-  if (cfg.has("reset_after")) {
-    const Cfg r = cfg["reset_after"];
-    if (r.is_map()) {
-      if (r.has("sent")) f.connection.reset_after_sent = r["sent"].size_bytes();
-      if (r.has("received")) f.connection.reset_after_received = r["received"].size_bytes();
-      if (!r.has("sent") && !r.has("received")) r.error("expected sent or received");
-    } else {
-      f.connection.reset_after_sent = r.size_bytes();
-    }
-  }
-  f.connection.shaping = parse_shaping(cfg);
-  f.connection.latency = cfg.duration_or("latency", Duration{0});
-  if (cfg.has("times"))
-    f.times = static_cast<std::uint64_t>(std::max<std::int64_t>(0, cfg["times"].integer()));
-  if (cfg.has("after"))
-    f.after = static_cast<std::uint64_t>(std::max<std::int64_t>(0, cfg["after"].integer()));
-  return f;
-}
-
 ServerConfig parse_server(const std::string& name, const Cfg& cfg,
                           const std::shared_ptr<ScenarioContext>& context,
                           const fs::path& base_dir) {
@@ -132,7 +107,8 @@ ServerConfig parse_server(const std::string& name, const Cfg& cfg,
   s.faults = parse_faults(cfg["faults"]);
   const FakeFactory* factory = find_fake(s.protocol);
   if (factory) {
-    s.rules = parse_rules(cfg["rules"], factory->rule_verbs);
+    s.rules = parse_rules(cfg["rules"], factory->rules);
+    s.moments = factory->rules.moments;
     if (!factory->supports_tls && s.tls.mode != TlsMode::none)
       cfg["tls"].error("protocol " + s.protocol + " cannot use TLS");
   }

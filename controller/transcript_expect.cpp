@@ -16,11 +16,6 @@ namespace {
 const std::vector<std::string> kCloseReasons = {"client",  "server", "reset",
                                                 "timeout", "fault",  "shutdown"};
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string quote_text(std::string_view s) { return "\"" + escape_bytes(s) + "\""; }
 
 std::string plural(std::uint64_t n, const char* one, const char* many) {
@@ -233,7 +228,7 @@ std::string CountRange::describe() const {
 
 bool LinePattern::accepts(const std::string& line) const {
   if (regex) return safe_match(*regex, line);
-  return ignore_case ? upper(text) == upper(line) : text == line;
+  return ignore_case ? iequals(text, line) : text == line;
 }
 
 std::string LinePattern::display() const {

@@ -1,7 +1,9 @@
 // Byte helpers shared by the recorder, the rule engine and the fakes: base64 and hex codecs,
-// UTF-8 checking, and scenario payloads given as text, hex or base64.
+// UTF-8 checking, ASCII case, deterministic hashing, and scenario payloads given as text, hex or
+// base64.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +29,17 @@ std::size_t utf8_char_at(std::string_view s, std::size_t i);
 void append_hex_escape(std::string& out, unsigned char c);
 // Printable rendering for people: \r \n \t \xNN for control bytes and invalid UTF-8.
 std::string escape_bytes(std::string_view bytes, bool keep_newlines = false);
+
+// ASCII upper case (protocol keywords compare case-insensitively; other bytes stay as they are).
+std::string to_upper(std::string_view s);
+// Whether a and b are equal but for ASCII case (keywords, hex digests).
+bool iequals(std::string_view a, std::string_view b);
+// A line without its line end: one trailing LF, and a CR before it, are removed.
+std::string_view strip_line_end(std::string_view line);
+// A deterministic 64-bit FNV-1a hash, for ids and timestamps that follow from the seed.
+std::uint64_t fnv1a(std::string_view bytes, std::uint64_t seed = 0xcbf29ce484222325ULL);
+// One step of SplitMix64: mixes a seed into a well-spread 64-bit value.
+std::uint64_t splitmix64(std::uint64_t x);
 
 // A payload in a scenario: a plain string is text; a map has exactly one of
 // `text`, `hex` or `base64`. Records an error and returns nullopt when it cannot be decoded.

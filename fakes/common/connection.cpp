@@ -30,8 +30,8 @@ Connection::Connection(StreamSocket socket, SessionRecorder& recorder, Connectio
       recorder_(recorder),
       registry_(registry),
       idle_timeout_(idle_timeout),
-      watchdog_(socket_.get_executor()),
-      sleeper_(socket_.get_executor()) {
+      read_deadline_(socket_.get_executor()),
+      write_deadline_(socket_.get_executor()) {
   error_code ec;
   peer_ = describe(socket_.remote_endpoint(ec));
   local_ = describe(socket_.local_endpoint(ec));
@@ -47,45 +47,46 @@ Connection::~Connection() {
 void Connection::close_socket() {
   error_code ec;
   socket_.close(ec);
-  watchdog_.cancel();
-  sleeper_.cancel();
+  read_deadline_.timer.cancel();
+  write_deadline_.timer.cancel();
+  for (asio::steady_timer* t : sleepers_) t->cancel();
 }
 
-void Connection::begin_io(Duration timeout) {
-  ++pending_io_;
+void Connection::begin_io(Deadline& d, Duration timeout) {
+  ++d.pending;
   if (timeout == Duration::max() || timeout.count() <= 0) {
-    deadline_ = std::chrono::steady_clock::time_point::max();
+    d.at = std::chrono::steady_clock::time_point::max();
     return;
   }
-  deadline_ = std::chrono::steady_clock::now() + timeout;
-  if (watchdog_armed_ && deadline_ < watchdog_.expiry()) {
-    watchdog_.cancel();  // the old wait ends as aborted; arm a sooner one below
-    watchdog_armed_ = false;
+  d.at = std::chrono::steady_clock::now() + timeout;
+  if (d.armed && d.at < d.timer.expiry()) {
+    d.timer.cancel();  // the old wait ends as aborted; arm a sooner one below
+    d.armed = false;
   }
-  arm_watchdog();
+  arm(d);
 }
 
-void Connection::end_io() {
-  if (pending_io_ > 0) --pending_io_;
+void Connection::end_io(Deadline& d) {
+  if (d.pending > 0) --d.pending;
 }
 
-void Connection::arm_watchdog() {
-  if (watchdog_armed_ || deadline_ == std::chrono::steady_clock::time_point::max()) return;
-  watchdog_armed_ = true;
-  watchdog_.expires_at(deadline_);
-  watchdog_.async_wait([this, alive = alive_, expiry = deadline_](error_code ec) {
+void Connection::arm(Deadline& d) {
+  if (d.armed || d.at == std::chrono::steady_clock::time_point::max()) return;
+  d.armed = true;
+  d.timer.expires_at(d.at);
+  d.timer.async_wait([this, &d, alive = alive_, expiry = d.at](error_code ec) {
     if (!*alive) return;
     if (ec) return;  // cancelled: whoever cancelled re-arms if needed
-    if (watchdog_.expiry() != expiry) return;
-    watchdog_armed_ = false;
-    if (!socket_.is_open() || pending_io_ == 0) return;
-    if (std::chrono::steady_clock::now() >= deadline_) {
+    if (d.timer.expiry() != expiry) return;
+    d.armed = false;
+    if (!socket_.is_open() || d.pending == 0) return;
+    if (std::chrono::steady_clock::now() >= d.at) {
       timed_out_ = true;
       note_close_reason(CloseReason::timeout);
       close_socket();
       return;
     }
-    arm_watchdog();
+    arm(d);
   });
 }
 
@@ -105,10 +106,10 @@ IoResult Connection::map_error(const error_code& ec, std::size_t n) const {
 Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
   if (!socket_.is_open() || closing_ || peer_finished_)
     co_return IoResult{timed_out_ ? IoStatus::timeout : IoStatus::aborted, 0};
-  begin_io(idle_timeout_);
+  begin_io(read_deadline_, idle_timeout_);
   auto [ec, n] = tls_ ? co_await tls_->async_read_some(buf, use_tuple)
                       : co_await socket_.async_read_some(buf, use_tuple);
-  end_io();
+  end_io(read_deadline_);
   IoResult r = map_error(ec, n);
   if (r.status == IoStatus::eof) {
     note_close_reason(CloseReason::client);
@@ -126,7 +127,7 @@ Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
     Json e = Json::object();
     e["fault"] = "reset_after";
     e["received"] = received_;
-    recorder_.event("fault", std::move(e));
+    recorder_.event("fault", channel_, std::move(e));
     reset(CloseReason::fault);
     if (r.bytes == 0) r.status = IoStatus::aborted;
   }
@@ -135,11 +136,11 @@ Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
 
 Task<IoResult> Connection::raw_write(std::string_view bytes) {
   if (!socket_.is_open() || closing_) co_return IoResult{IoStatus::aborted, 0};
-  begin_io(idle_timeout_);
+  begin_io(write_deadline_, idle_timeout_);
   auto buf = asio::buffer(bytes.data(), bytes.size());
   auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, buf, use_tuple)
                       : co_await asio::async_write(socket_, buf, use_tuple);
-  end_io();
+  end_io(write_deadline_);
   IoResult r = map_error(ec, n);
   if (r.status == IoStatus::reset || r.status == IoStatus::error)
     note_close_reason(CloseReason::reset);
@@ -177,7 +178,7 @@ Task<bool> Connection::write(std::string_view bytes, WriteOptions options) {
     const std::size_t n = std::min(piece, limit - offset);
     if (offset > 0 && pause.count() > 0 && !co_await sleep(pause)) co_return false;
     const IoResult r = co_await raw_write(bytes.substr(offset, n));
-    recorder_.server(bytes.substr(offset, r.bytes), options.extra);
+    recorder_.server(bytes.substr(offset, r.bytes), channel_, options.extra);
     sent_ += r.bytes;
     offset += r.bytes;
     if (!r.ok()) co_return false;
@@ -186,7 +187,7 @@ Task<bool> Connection::write(std::string_view bytes, WriteOptions options) {
     Json e = Json::object();
     e["fault"] = "reset_after";
     e["sent"] = sent_;
-    recorder_.event("fault", std::move(e));
+    recorder_.event("fault", channel_, std::move(e));
     reset(CloseReason::fault);
     co_return false;
   }
@@ -196,21 +197,25 @@ Task<bool> Connection::write(std::string_view bytes, WriteOptions options) {
 Task<bool> Connection::sleep(Duration d) {
   if (!socket_.is_open()) co_return false;
   if (d.count() <= 0) co_return true;
-  sleeper_.expires_after(d);
-  auto [ec] = co_await sleeper_.async_wait(use_tuple);
+  // A timer of its own: concurrent sleeps (a paced write beside a delayed reply) never cancel
+  // each other; close_socket() cancels them all.
+  asio::steady_timer timer(socket_.get_executor(), d);
+  sleepers_.insert(&timer);
+  auto [ec] = co_await timer.async_wait(use_tuple);
+  sleepers_.erase(&timer);
   co_return !ec && socket_.is_open() && !aborted_;
 }
 
 Task<bool> Connection::start_tls(asio::ssl::context& context) {
   if (!socket_.is_open()) co_return false;
   tls_ = std::make_unique<asio::ssl::stream<StreamSocket&>>(socket_, context);
-  begin_io(idle_timeout_);
+  begin_io(read_deadline_, idle_timeout_);
   auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, use_tuple);
-  end_io();
+  end_io(read_deadline_);
   if (ec) {
     Json e = Json::object();
     e["error"] = ec.message();
-    recorder_.event("tls_failed", std::move(e));
+    recorder_.event("tls_failed", channel_, std::move(e));
     const IoResult r = map_error(ec, 0);
     note_close_reason(r.status == IoStatus::timeout   ? CloseReason::timeout
                       : r.status == IoStatus::aborted ? CloseReason::shutdown
@@ -223,7 +228,7 @@ Task<bool> Connection::start_tls(asio::ssl::context& context) {
   e["version"] = SSL_get_version(ssl);
   e["cipher"] = SSL_get_cipher_name(ssl);
   if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) e["sni"] = sni;
-  recorder_.event("tls", std::move(e));
+  recorder_.event("tls", channel_, std::move(e));
   co_return true;
 }
 
@@ -231,9 +236,9 @@ Task<void> Connection::close(CloseReason reason) {
   if (!socket_.is_open()) co_return;
   note_close_reason(reason);
   if (tls_) {
-    begin_io(std::chrono::seconds(1));
+    begin_io(write_deadline_, std::chrono::seconds(1));
     co_await tls_->async_shutdown(use_tuple);  // sends close_notify; the peer's is optional
-    end_io();
+    end_io(write_deadline_);
   }
   closing_ = true;
   error_code ec;
@@ -243,14 +248,14 @@ Task<void> Connection::close(CloseReason reason) {
   std::string buf(4096, '\0');
   std::size_t recorded = 0;
   while (socket_.is_open()) {
-    begin_io(std::min(idle_timeout_, kLingerOnClose));
+    begin_io(read_deadline_, std::min(idle_timeout_, kLingerOnClose));
     auto [rec, n] = co_await socket_.async_read_some(asio::buffer(buf), use_tuple);
-    end_io();
+    end_io(read_deadline_);
     if (rec) break;
     if (!tls_ && recorded < kMaxDrainRecorded) {
       Json e = Json::object();
       e["after_close"] = true;
-      recorder_.client(std::string_view(buf.data(), n), std::move(e));
+      recorder_.client(std::string_view(buf.data(), n), channel_, std::move(e));
       recorded += n;
     }
   }
@@ -266,13 +271,13 @@ void Connection::reset(CloseReason reason) {
 }
 
 Task<void> Connection::hang() {
-  recorder_.event("hang");
+  recorder_.event("hang", channel_, nullptr);
   std::string buf(4096, '\0');
   while (socket_.is_open()) {
-    begin_io(Duration::max());
+    begin_io(read_deadline_, Duration::max());
     auto [ec, n] = tls_ ? co_await tls_->async_read_some(asio::buffer(buf), use_tuple)
                         : co_await socket_.async_read_some(asio::buffer(buf), use_tuple);
-    end_io();
+    end_io(read_deadline_);
     const IoResult r = map_error(ec, n);
     if (!r.ok()) {
       if (r.status == IoStatus::eof) note_close_reason(CloseReason::client);
@@ -280,7 +285,7 @@ Task<void> Connection::hang() {
       break;
     }
     received_ += n;
-    recorder_.client(std::string_view(buf.data(), n));
+    recorder_.client(std::string_view(buf.data(), n), channel_, nullptr);
   }
   close_socket();
 }

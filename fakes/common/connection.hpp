@@ -1,8 +1,12 @@
-// One accepted stream connection (TCP over IPv4/IPv6, or a Unix stream socket), plain or TLS.
+// One stream connection (TCP over IPv4/IPv6, or a Unix stream socket), plain or TLS: accepted by
+// a listener, or a session's extra channel (channels.hpp).
 //
 // The session coroutine owns its Connection. Every read and write has a deadline (the idle
 // timeout): when it passes, the socket is closed, the pending operation ends and the close
 // reason becomes `timeout`. Network trouble comes back as an IoStatus, never as an exception.
+// Reads and writes keep separate deadlines and every sleep has its own timer, so one coroutine
+// may read while another writes or waits (an FTP ABOR read during a paced transfer) without
+// either cancelling the other's timer.
 //
 // Writes are recorded as `server` events exactly as they go out (one event per fragment when a
 // write is fragmented or paced); reads are not recorded here, because the fake records what it
@@ -22,8 +26,8 @@
 #include <string_view>
 
 #include "fakes/common/asio.hpp"
+#include "fakes/common/faults.hpp"
 #include "fakes/common/recorder.hpp"
-#include "fakes/common/rules.hpp"
 
 namespace protofarm {
 
@@ -33,14 +37,6 @@ struct IoResult {
   IoStatus status = IoStatus::ok;
   std::size_t bytes = 0;
   bool ok() const { return status == IoStatus::ok; }
-};
-
-// Faults chosen for one connection from the server's `faults:` section.
-struct ConnectionFaults {
-  std::optional<std::uint64_t> reset_after_sent;
-  std::optional<std::uint64_t> reset_after_received;
-  Shaping shaping;      // for every write that has no shaping of its own
-  Duration latency{0};  // before every write
 };
 
 class Connection;
@@ -81,7 +77,9 @@ class Connection {
   Task<bool> start_tls(asio::ssl::context& context);
 
   // Orderly close: TLS close_notify, FIN, then a short wait for the client's own close so that
-  // the last reply is not lost to a reset caused by unread input. Drained bytes are recorded.
+  // the last reply is not lost to a reset caused by unread input. Drained bytes are recorded on
+  // a plain connection (marked after_close); under TLS they are records no longer decrypted,
+  // and are dropped.
   Task<void> close(CloseReason reason = CloseReason::server);
   // Abortive close (RST), as a real reset looks to the client.
   void reset(CloseReason reason = CloseReason::reset);
@@ -100,6 +98,10 @@ class Connection {
   std::uint64_t bytes_received() const { return received_; }
 
   SessionRecorder& recorder() { return recorder_; }
+  // The session channel this connection records on ("" for the main connection; "data" for an
+  // FTP data connection): every event it records carries it.
+  void set_channel(std::string channel) { channel_ = std::move(channel); }
+  const std::string& channel() const { return channel_; }
   const std::string& peer() const { return peer_; }
   const std::string& local() const { return local_; }
   Duration idle_timeout() const { return idle_timeout_; }
@@ -112,9 +114,6 @@ class Connection {
  private:
   Task<IoResult> raw_write(std::string_view bytes);
   IoResult map_error(const error_code& ec, std::size_t n) const;
-  void begin_io(Duration timeout);
-  void end_io();
-  void arm_watchdog();
   void close_socket();
 
   StreamSocket socket_;
@@ -124,12 +123,23 @@ class Connection {
   Duration idle_timeout_;
   ConnectionFaults faults_;
   std::string peer_, local_;
+  std::string channel_;
 
-  asio::steady_timer watchdog_;
-  asio::steady_timer sleeper_;
-  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-  int pending_io_ = 0;
-  bool watchdog_armed_ = false;
+  // One deadline per direction: a pending read and a pending write each have their own.
+  struct Deadline {
+    explicit Deadline(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::chrono::steady_clock::time_point at = std::chrono::steady_clock::time_point::max();
+    int pending = 0;
+    bool armed = false;
+  };
+  void begin_io(Deadline& d, Duration timeout);
+  void end_io(Deadline& d);
+  void arm(Deadline& d);
+
+  Deadline read_deadline_;
+  Deadline write_deadline_;
+  std::set<asio::steady_timer*> sleepers_;  // every sleep() in progress, for abort and close
   bool timed_out_ = false;
   bool aborted_ = false;
   bool closing_ = false;

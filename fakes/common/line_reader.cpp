@@ -56,6 +56,18 @@ std::string LineBuffer::pop_some(std::size_t n) {
 
 std::string LineBuffer::take_all() { return pop_some(size()); }
 
+void LineBuffer::unread(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (bytes.size() <= start_) {
+    start_ -= bytes.size();
+    data_.replace(start_, bytes.size(), bytes);
+  } else {
+    data_.replace(0, start_, bytes);
+    start_ = 0;
+  }
+  scanned_ = 0;  // the new front may hold a line end
+}
+
 Task<bool> LineReader::fill(FrameStatus& status) {
   const IoResult r = co_await conn_.read_some(asio::buffer(scratch_));
   if (r.bytes > 0) buffer_.append(std::string_view(scratch_.data(), r.bytes));

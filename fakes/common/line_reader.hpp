@@ -33,6 +33,8 @@ class LineBuffer {
   // Up to n bytes of what is buffered.
   std::string pop_some(std::size_t n);
   std::string take_all();
+  // Puts bytes back in front of what is buffered: what another parser took but did not use.
+  void unread(std::string_view bytes);
   std::size_t size() const { return data_.size() - start_; }
   bool empty() const { return size() == 0; }
   std::string_view view() const { return std::string_view(data_).substr(start_); }
@@ -68,7 +70,11 @@ class LineReader {
   Task<Frame> read_chunk(std::size_t max);
 
   bool has_buffered() const { return !buffer_.empty(); }
+  // Hands the buffered bytes to another parser (a Beast request parser, a TLS handshake): with
+  // read_chunk() it can be fed from this reader, and unread() gives back what it did not
+  // consume, so pipelined input is never lost between parsers.
   std::string take_buffered() { return buffer_.take_all(); }
+  void unread(std::string_view bytes) { buffer_.unread(bytes); }
   std::size_t max_line() const { return max_line_; }
   void set_max_line(std::size_t max) { max_line_ = max; }
   Connection& connection() { return conn_; }

@@ -114,7 +114,8 @@ void Listener::start() {
     asio::co_spawn(acceptor_->get_executor(), accept_loop(),
                    [name](std::exception_ptr e) { log_session_error(name, e); });
   } else if (datagram_) {
-    asio::co_spawn(datagram_->get_executor(), server_.fake().serve_datagrams(*datagram_),
+    auto& fake = dynamic_cast<DatagramFake&>(server_.fake());
+    asio::co_spawn(datagram_->get_executor(), fake.serve(*datagram_),
                    [name](std::exception_ptr e) { log_session_error(name, e); });
   }
 }
@@ -185,7 +186,7 @@ Task<void> run_stream_session(Server& server, StreamSocket socket) {
     Session session(server, conn, reader);
     bool failed = false;
     try {
-      co_await server.fake().serve(session);
+      co_await dynamic_cast<StreamFake&>(server.fake()).serve(session);
     } catch (const std::exception& e) {
       // A bug in a fake must not cost the transcript: record it and end this session only.
       Json ev = Json::object();

@@ -128,12 +128,6 @@ void TranscriptSink::append_event(const Json& line) {
   append_line({line.dump(-1, ' ', false, Json::error_handler_t::replace)});
 }
 
-void TranscriptSink::write_session(const std::string& server, std::uint64_t session,
-                                   const Json& doc) {
-  write_session_text(server, session,
-                     doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
-}
-
 void TranscriptSink::write_session_text(const std::string& server, std::uint64_t session,
                                         std::string_view text) {
   if (fd_ < 0) return;
@@ -212,6 +206,29 @@ SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::
   open["local"] = local_;
   open["protocol"] = protocol_;
   event("open", std::move(open));
+}
+
+void SessionRecorder::set_datagrams() { datagrams_ = true; }
+
+void SessionRecorder::client(std::string_view bytes, std::string_view channel, Json extra) {
+  if (channel.empty()) return client(bytes, std::move(extra));
+  if (!extra.is_object()) extra = Json::object();
+  extra["channel"] = std::string(channel);
+  client(bytes, std::move(extra));
+}
+
+void SessionRecorder::server(std::string_view bytes, std::string_view channel, Json extra) {
+  if (channel.empty()) return server(bytes, std::move(extra));
+  if (!extra.is_object()) extra = Json::object();
+  extra["channel"] = std::string(channel);
+  server(bytes, std::move(extra));
+}
+
+void SessionRecorder::event(std::string_view name, std::string_view channel, Json extra) {
+  if (channel.empty()) return event(name, std::move(extra));
+  if (!extra.is_object()) extra = Json::object();
+  extra["channel"] = std::string(channel);
+  event(name, std::move(extra));
 }
 
 SessionRecorder::~SessionRecorder() { finish(CloseReason::server); }
@@ -326,6 +343,7 @@ void SessionRecorder::finish(CloseReason reason) {
   doc += "{\n";
   field(doc, "server", server_);
   field(doc, "protocol", protocol_);
+  if (datagrams_) field(doc, "transport", "datagram");
   field(doc, "session", session_);
   field(doc, "peer", peer_);
   field(doc, "local", local_);
@@ -337,7 +355,7 @@ void SessionRecorder::finish(CloseReason reason) {
     doc += i ? ",\n    " : "\n    ";
     doc += events_[i];
   }
-  doc += events_.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  doc += "\n  ]\n}\n";  // never empty: open and close are events
   events_.clear();
   events_.shrink_to_fit();
   sink_.write_session_text(server_, session_, doc);

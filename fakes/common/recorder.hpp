@@ -62,7 +62,6 @@ class TranscriptSink {
   void append_event(const Json& line);
   // Appends one line made of these already serialised parts (the newline is added).
   void append_line(std::initializer_list<std::string_view> parts);
-  void write_session(const std::string& server, std::uint64_t session, const Json& doc);
   void write_session_text(const std::string& server, std::uint64_t session, std::string_view text);
   // Saves bytes as DIR/files/<server>/<session>/<name>; returns the path relative to DIR
   // ("files/mail/1/1.eml"), or "" when not recording or the write failed.
@@ -94,6 +93,14 @@ class SessionRecorder {
   void client(std::string_view bytes, Json extra = nullptr);
   void server(std::string_view bytes, Json extra = nullptr);
   void event(std::string_view name, Json extra = nullptr);
+  // The same on a named channel of the session (DESIGN.md, "Transcripts": FTP's "data", a CGI
+  // child's "cgi"): the event carries "channel". An empty name is the main connection.
+  void client(std::string_view bytes, std::string_view channel, Json extra);
+  void server(std::string_view bytes, std::string_view channel, Json extra);
+  void event(std::string_view name, std::string_view channel, Json extra);
+  // The session is a datagram peer's: its document says "transport": "datagram", so readers
+  // (verify) keep each datagram's lines apart without knowing the protocol.
+  void set_datagrams();
   // Saves a payload file for this session; returns its path relative to DIR ("" when off).
   std::string save_file(const std::string& name, std::string_view bytes);
 
@@ -120,6 +127,7 @@ class SessionRecorder {
   // Each event serialised once, compactly; the session document lists them one per line.
   std::vector<std::string> events_;
   bool finished_ = false;
+  bool datagrams_ = false;
 };
 
 }  // namespace protofarm

@@ -21,12 +21,6 @@ const char* to_string(Then then) {
   return "none";
 }
 
-std::string to_upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string StateStore::get(const std::string& name) const {
   const auto it = values_.find(name);
   return it == values_.end() ? std::string{} : it->second;
@@ -36,8 +30,18 @@ void StateStore::set(const std::string& name, std::string value) {
   values_[name] = std::move(value);
 }
 
-RuleEngine::RuleEngine(std::vector<Rule> rules, std::shared_ptr<StateStore> states)
-    : rules_(std::move(rules)), seen_(rules_.size(), 0), states_(std::move(states)) {
+std::optional<std::string_view> Request::field(std::string_view name) const {
+  for (const Field& f : fields)
+    if (f.name == name) return f.value;
+  return std::nullopt;
+}
+
+RuleEngine::RuleEngine(std::vector<Rule> rules, std::shared_ptr<StateStore> states,
+                       std::vector<std::string> moments)
+    : rules_(std::move(rules)),
+      seen_(rules_.size(), 0),
+      states_(std::move(states)),
+      moments_(std::move(moments)) {
   if (!states_) states_ = std::make_shared<StateStore>();
 }
 
@@ -57,28 +61,20 @@ bool regex_search_captures(const boost::regex& re, std::string_view text,
   }
 }
 
-namespace {
-
-// `connect` and `message` are moments, not requests: a catch-all rule (no `on`), meant for
-// any command, must not replace a greeting or judge every message.
-bool is_moment(const std::string& upper_on) {
-  return upper_on == "CONNECT" || upper_on == "MESSAGE";
+// `connect` (and a protocol's other moments, like smtp's `message`) are not requests: a
+// catch-all rule (no `on`), meant for any command, must not replace a greeting or judge every
+// message.
+bool RuleEngine::is_moment(const std::string& upper_on) const {
+  return upper_on == "CONNECT" ||
+         std::find(moments_.begin(), moments_.end(), upper_on) != moments_.end();
 }
 
-}  // namespace
-
-std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view args) {
-  return match(on, args, Accept{});
-}
-
-std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view args,
-                                           const Accept& accept) {
-  const std::string upper_on = to_upper(on);
+std::optional<RuleMatch> RuleEngine::match(const Request& request) {
+  const std::string upper_on = to_upper(request.on);
   const bool named_only = is_moment(upper_on);
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const Rule& rule = rules_[i];
     if (rule.on.empty() ? named_only : rule.on != upper_on) continue;
-    if (accept && !accept(i, rule)) continue;
     bool states_ok = true;
     for (const auto& [name, value] : rule.when_state) {
       if (states_->get(name) != value) {
@@ -87,11 +83,19 @@ std::optional<RuleMatch> RuleEngine::match(std::string_view on, std::string_view
       }
     }
     if (!states_ok) continue;
+    bool accepted = true;
+    for (const auto& [key, extension] : rule.extensions) {
+      if (!extension->accept(request)) {
+        accepted = false;
+        break;
+      }
+    }
+    if (!accepted) continue;
     std::vector<std::string> captures;
     if (rule.match) {
-      if (!regex_search_captures(*rule.match, args, &captures)) continue;
+      if (!regex_search_captures(*rule.match, request.args, &captures)) continue;
     } else {
-      captures.emplace_back(args);
+      captures.emplace_back(request.args);
     }
     const std::uint64_t n = seen_[i]++;  // earlier predicate matches of this rule
     if (n < rule.after) continue;
@@ -119,27 +123,6 @@ std::shared_ptr<const boost::regex> compile_regex(const Cfg& cfg) {
   }
 }
 
-Shaping parse_shaping(const Cfg& cfg) {
-  Shaping s;
-  if (cfg.has("pace")) {
-    const Cfg pace = cfg["pace"];
-    if (auto rate = parse_rate(pace.str()))
-      s.pace = *rate;
-    else
-      pace.error("expected a rate like 10B/s, 2KiB/s or 1MB/s, got '" + pace.str() + "'");
-  }
-  if (cfg.has("fragment")) {
-    const auto n = cfg["fragment"].integer(0);
-    if (n < 1)
-      cfg["fragment"].error("expected a number of bytes of at least 1");
-    else
-      s.fragment = static_cast<std::size_t>(n);
-  }
-  if (cfg.has("gap")) s.gap = cfg["gap"].duration(s.gap);
-  if (s.pace && s.fragment) cfg.error("use either pace or fragment, not both");
-  return s;
-}
-
 namespace {
 
 std::vector<std::pair<std::string, std::string>> parse_state_map(const Cfg& cfg) {
@@ -155,9 +138,9 @@ std::vector<std::pair<std::string, std::string>> parse_state_map(const Cfg& cfg)
   return out;
 }
 
-Rule parse_rule(const Cfg& cfg, std::size_t index, const std::vector<std::string>& known_on) {
+Rule parse_rule(const Cfg& cfg, std::size_t index, const RuleSyntax& syntax) {
+  const std::vector<std::string>& known_on = syntax.on;
   Rule rule;
-  rule.node = cfg.node();
   rule.mark = cfg.mark();
   rule.name = cfg.has("name") ? cfg["name"].str() : "rules[" + std::to_string(index) + "]";
   if (cfg.has("on")) {
@@ -209,12 +192,18 @@ Rule parse_rule(const Cfg& cfg, std::size_t index, const std::vector<std::string
       cfg["then"].error("expected close, reset or hang, got '" + then + "'" +
                         did_you_mean(then, {"close", "reset", "hang"}));
   }
+  for (const RuleKey& key : syntax.keys) {
+    if (!cfg.has(key.name)) continue;
+    if (auto extension = key.parse(cfg[key.name], cfg))
+      rule.extensions.emplace(key.name, std::move(extension));
+  }
+  if (syntax.check) syntax.check(cfg, rule);
   return rule;
 }
 
 }  // namespace
 
-std::vector<Rule> parse_rules(const Cfg& rules, const std::vector<std::string>& known_on) {
+std::vector<Rule> parse_rules(const Cfg& rules, const RuleSyntax& syntax) {
   std::vector<Rule> out;
   if (!rules.defined()) return out;
   if (!rules.is_seq()) {
@@ -227,7 +216,7 @@ std::vector<Rule> parse_rules(const Cfg& rules, const std::vector<std::string>& 
       item.error("expected a rule (a map with keys such as on, match, reply)");
       continue;
     }
-    out.push_back(parse_rule(item, i, known_on));
+    out.push_back(parse_rule(item, i, syntax));
   }
   return out;
 }

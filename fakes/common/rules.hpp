@@ -1,15 +1,24 @@
-// The rule engine (DESIGN.md, "Scenario files"), one for every fake.
+// The rule engine (DESIGN.md, "Scenario files"), one for every fake, and it knows no protocol.
 //
-// A fake turns what it reads into a request (`on`: the command, method or event name; `args`:
-// the rest of the line, the path, the datagram) and asks RuleEngine::match() for the first rule
-// that answers it. The fake never sees the rule list; it gets back a RuleMatch with the action
-// (reply lines or exact bytes, delay, pacing, fragmenting, then close/reset/hang) and carries it
-// out through Session::answer() (session.hpp), which falls back to the fake's built-in behaviour
-// when the rule has neither `reply` nor `raw`.
+// A fake turns what it reads into a Request: `on` (the command, method, or a moment such as
+// `connect`), `args` (what `match` searches: the rest of the line, the path, the datagram) and
+// named fields (HTTP headers and body, ...). RuleEngine::match() returns the first rule whose
+// predicates all accept it. The fake never walks the rule list; it carries the match out through
+// Session::answer() (session.hpp), which falls back to the fake's built-in behaviour when the
+// rule has neither `reply` nor `raw`.
 //
-// Counting: every rule counts the requests its predicates (on, match, when_state) accepted, over
-// all sessions of its server. With `after: A` and `times: T` the rule fires on the predicate
-// matches numbered A+1 .. A+T; outside that window it is skipped and the next rule is tried.
+// The keys every rule has (on, match, times, after, when_state, set_state, delay, reply, raw,
+// pace, fragment, gap, then) are parsed here. A protocol adds its own keys through its
+// RuleSyntax (registered with its fake, fake.hpp): each key has a parser that turns the value
+// into a RuleExtension, which may be a predicate (udp's hex_prefix, HTTP's when_headers) and
+// carries whatever the protocol's action needs (udp's duplicate, FTP's data:). The engine asks
+// every extension of a rule to accept() the request, exactly like `match`, and the protocol
+// reads its extension back from the RuleMatch.
+//
+// Counting: every rule counts the requests its predicates (on, match, when_state, extensions)
+// accepted, over all sessions of its server. With `after: A` and `times: T` the rule fires on
+// the predicate matches numbered A+1 .. A+T; outside that window it is skipped and the next rule
+// is tried.
 #pragma once
 
 #include <boost/regex.hpp>
@@ -23,18 +32,35 @@
 #include <vector>
 
 #include "fakes/common/config.hpp"
+#include "fakes/common/faults.hpp"
 
 namespace protofarm {
 
 enum class Then { none, close, reset, hang };
 const char* to_string(Then then);
 
-// How a write is put on the wire.
-struct Shaping {
-  std::optional<double> pace;  // bytes per second
-  std::size_t fragment = 0;    // write N bytes at a time, each write separate
-  Duration gap{5000};          // pause between fragments (5ms unless `gap:` says otherwise)
-  bool any() const { return pace.has_value() || fragment > 0; }
+// What a fake asks the rules about. Views: valid for the duration of the match() call.
+struct Request {
+  struct Field {
+    std::string_view name;
+    std::string_view value;
+  };
+  std::string_view on;    // compared case-insensitively with a rule's `on`
+  std::string_view args;  // what `match` searches
+  // Named parts of the request for protocol rule keys; a name may repeat (HTTP headers are
+  // "header:<lower-case name>", the body "body").
+  std::vector<Field> fields;
+
+  // The first field of that name, if any.
+  std::optional<std::string_view> field(std::string_view name) const;
+};
+
+// A protocol's own rule key, parsed. accept() is a predicate on the request (true when the key
+// only shapes the action).
+class RuleExtension {
+ public:
+  virtual ~RuleExtension() = default;
+  virtual bool accept(const Request&) const { return true; }
 };
 
 struct RuleAction {
@@ -48,7 +74,7 @@ struct RuleAction {
 
 struct Rule {
   std::string name;  // `name:` or "rules[N]"
-  std::string on;    // upper case; empty matches any request
+  std::string on;    // upper case; empty matches any request (but moments)
   std::string match_source;
   std::shared_ptr<const boost::regex> match;
   std::optional<std::uint64_t> times;
@@ -56,8 +82,35 @@ struct Rule {
   std::vector<std::pair<std::string, std::string>> when_state;
   std::vector<std::pair<std::string, std::string>> set_state;
   RuleAction action;
-  YAML::Node node;  // the rule as written, for keys a protocol adds
+  // The protocol's own keys, by key name.
+  std::map<std::string, std::shared_ptr<const RuleExtension>, std::less<>> extensions;
   YAML::Mark mark;
+
+  // The protocol's parsed key, or nullptr when the rule does not have it.
+  template <typename T>
+  const T* extension(std::string_view key) const {
+    const auto it = extensions.find(key);
+    return it == extensions.end() ? nullptr : dynamic_cast<const T*>(it->second.get());
+  }
+};
+
+// How a protocol extends the rule syntax (registered with its fake, see fake.hpp).
+struct RuleKey {
+  std::string name;  // the YAML key
+  // Parses the key's value; `rule` is the whole rule, for keys that depend on others. Reports
+  // problems through value.error() and may return nullptr then.
+  std::function<std::shared_ptr<const RuleExtension>(const Cfg& value, const Cfg& rule)> parse;
+};
+
+struct RuleSyntax {
+  // The `on` values besides `connect` (upper case); empty accepts any.
+  std::vector<std::string> on;
+  // `on` values that are moments rather than requests (besides `connect`, which always is):
+  // a catch-all rule (no `on`) never answers them (smtp's `message`).
+  std::vector<std::string> moments;
+  std::vector<RuleKey> keys;
+  // A last check of one parsed rule against the protocol (udp: no `on: connect`).
+  std::function<void(const Cfg& rule_cfg, const Rule& rule)> check;
 };
 
 // Named states shared by the servers of one scenario. A state never set reads as "".
@@ -81,36 +134,33 @@ struct RuleMatch {
 class RuleEngine {
  public:
   RuleEngine() = default;
-  RuleEngine(std::vector<Rule> rules, std::shared_ptr<StateStore> states);
+  // `moments`: upper-case `on` values only rules naming them answer (CONNECT always is one).
+  RuleEngine(std::vector<Rule> rules, std::shared_ptr<StateStore> states,
+             std::vector<std::string> moments = {});
 
   // The first rule that fires for this request, applying its set_state. `on` is compared
-  // case-insensitively; a rule without `on` answers any request but the moments `connect`
-  // and `message`, which only rules naming them answer. A regex that gives up (too complex for the
-  // input) counts as no match.
-  std::optional<RuleMatch> match(std::string_view on, std::string_view args);
-  // The same, with a predicate a protocol adds to its own rule keys (the udp fake's
-  // hex_prefix): a rule for which accept(index, rule) is false is skipped like one whose
-  // `match` failed, so it is not counted.
-  using Accept = std::function<bool(std::size_t index, const Rule& rule)>;
-  std::optional<RuleMatch> match(std::string_view on, std::string_view args, const Accept& accept);
-  // Whether any rule names this `on`: lets a fake skip work for events nobody scripts.
+  // case-insensitively; a rule without `on` answers any request but the moments. A regex that
+  // gives up (too complex for the input) counts as no match.
+  std::optional<RuleMatch> match(const Request& request);
+  std::optional<RuleMatch> match(std::string_view on, std::string_view args) {
+    return match(Request{on, args, {}});
+  }
+  // Whether any rule could answer this `on`: lets a fake skip work for events nobody scripts.
   bool mentions(std::string_view on) const;
   const std::vector<Rule>& rules() const { return rules_; }
   StateStore& states() { return *states_; }
 
  private:
+  bool is_moment(const std::string& upper_on) const;
+
   std::vector<Rule> rules_;
   std::vector<std::uint64_t> seen_;
   std::shared_ptr<StateStore> states_;
+  std::vector<std::string> moments_;
 };
 
-std::string to_upper(std::string_view s);
-
-// Parses a `rules:` list. `known_on` is the protocol's list of `on` values ("connect" is always
-// known); an empty list accepts any `on`. Errors go to rules.errors().
-std::vector<Rule> parse_rules(const Cfg& rules, const std::vector<std::string>& known_on);
-// Parses the shaping keys (pace, fragment, gap) of a rule or a fault section.
-Shaping parse_shaping(const Cfg& cfg);
+// Parses a `rules:` list with the protocol's syntax. Errors go to rules.errors().
+std::vector<Rule> parse_rules(const Cfg& rules, const RuleSyntax& syntax);
 // Compiles a scenario regex (Perl syntax), recording an error when it is invalid.
 std::shared_ptr<const boost::regex> compile_regex(const Cfg& cfg);
 

@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "fakes/common/asio.hpp"
+#include "fakes/common/bus.hpp"
 #include "fakes/common/config.hpp"
 #include "fakes/common/connection.hpp"
-#include "fakes/common/mail_drop.hpp"
+#include "fakes/common/faults.hpp"
 #include "fakes/common/net.hpp"
 #include "fakes/common/recorder.hpp"
 #include "fakes/common/rules.hpp"
@@ -42,18 +43,6 @@ struct ScenarioContext {
   std::map<std::string, std::string> server_protocols;  // every server: name -> protocol
 };
 
-// The server-level `faults:` section.
-struct FaultConfig {
-  bool refuse = false;   // accept, then reset at once
-  bool silence = false;  // accept, never answer, record what the client sends
-  ConnectionFaults connection;
-  std::optional<std::uint64_t> times;  // only the first N sessions (after `after`)
-  std::uint64_t after = 0;             // only after the first N sessions
-  bool applies_to(std::uint64_t session) const {
-    return session > after && (!times || session <= after + *times);
-  }
-};
-
 struct ServerConfig {
   std::string name;
   std::string protocol;
@@ -63,7 +52,8 @@ struct ServerConfig {
   std::size_t max_line = 64 * 1024;
   std::optional<FaultConfig> faults;
   std::vector<Rule> rules;
-  YAML::Node node;  // the whole server entry, for the protocol's own keys
+  std::vector<std::string> moments;  // the protocol's moments (RuleSyntax::moments)
+  YAML::Node node;                   // the whole server entry, for the protocol's own keys
   YAML::Mark mark;
   std::shared_ptr<ScenarioContext> scenario;
 };
@@ -74,7 +64,7 @@ struct FarmServices {
   TranscriptSink& sink;
   ConnectionRegistry& connections;
   TlsContexts& tls;
-  MailDrop& mail;
+  FarmBus& bus;
 };
 
 class Fake;

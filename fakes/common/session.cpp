@@ -4,15 +4,22 @@
 
 namespace protofarm {
 
-Task<void> Fake::serve(Session&) { co_return; }
-Task<void> Fake::serve_datagrams(DatagramSocket&) { co_return; }
-void Fake::describe(Json&) const {}
-void Fake::shutdown() {}
+const char* to_string(Transport transport) {
+  return transport == Transport::datagram ? "datagram" : "stream";
+}
+
+std::string_view first_line(std::string_view text) {
+  const std::size_t lf = text.find('\n');
+  if (lf != std::string_view::npos) text = text.substr(0, lf);
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  return text;
+}
 
 Server::Server(ServerConfig config, FarmServices& services)
     : config_(std::move(config)),
       services_(services),
-      rules_(config_.rules, config_.scenario ? config_.scenario->states : nullptr) {}
+      rules_(config_.rules, config_.scenario ? config_.scenario->states : nullptr,
+             config_.moments) {}
 
 Server::~Server() = default;
 
@@ -51,20 +58,14 @@ Task<bool> Session::start_tls() {
   co_return co_await conn_.start_tls(*context);
 }
 
-Task<Flow> Session::answer(std::string_view on, std::string_view args, BuiltIn builtin,
-                           std::string_view line_end) {
-  std::optional<RuleMatch> match = server_.rules().match(on, args);
-  if (!match) {
-    const Flow flow = co_await builtin();
-    last_rule_ = nullptr;  // after the built-in, which may answer() itself
-    co_return flow;
-  }
-  const Rule* fired = match->rule;
+Task<Flow> Session::answer(Request request, BuiltIn builtin, std::string_view line_end) {
+  std::optional<RuleMatch> match = server_.rules().match(request);
+  if (!match) co_return co_await builtin();
 
   if (rec().recording()) {
     Json e = Json::object();
     e["rule"] = match->rule->name;
-    e["on"] = std::string(on);
+    e["on"] = std::string(request.on);
     e["count"] = match->count;
     rec().event("rule", std::move(e));
   }
@@ -74,22 +75,36 @@ Task<Flow> Session::answer(std::string_view on, std::string_view args, BuiltIn b
   std::optional<RuleMatch> outer = std::move(active_);  // answer() may nest inside a builtin
   active_ = std::move(match);
   Flow flow = Flow::next;
+  std::string sent;
   if (action.reply) {
-    std::string out;
     for (const auto& line : *action.reply) {
-      out += substitute_captures(line, active_->captures);
-      out += line_end;
+      sent += substitute_captures(line, active_->captures);
+      sent += line_end;
     }
-    if (!out.empty() && !co_await send(out)) flow = Flow::end;
   } else if (action.raw) {
-    if (!action.raw->empty() && !co_await send(*action.raw)) flow = Flow::end;
+    sent = *action.raw;
+  }
+  if (action.answers()) {
+    if (!sent.empty() && !co_await send(sent)) flow = Flow::end;
   } else {
     flow = co_await builtin();
   }
   active_ = std::move(outer);
-  last_rule_ = fired;
+  if (action.answers() && scripted_hook_) {
+    const bool ending = action.then != Then::none || flow == Flow::end || !conn_.is_open();
+    const Flow after = co_await scripted_hook_(ScriptedReply{request, first_line(sent), ending});
+    if (!ending) flow = after;
+  }
   if (flow == Flow::end || !conn_.is_open()) co_return Flow::end;
   co_return co_await apply_then(conn_, action.then);
+}
+
+Task<Flow> Session::end() {
+  // A rule's `then` (say, reset after QUIT) ends the connection its own way when answer()
+  // returns; closing here first would take that away.
+  if (active_ && active_->action().then != Then::none) co_return Flow::next;
+  co_await conn_.close(CloseReason::server);
+  co_return Flow::end;
 }
 
 Task<bool> Session::send(std::string_view bytes) {

@@ -1,6 +1,17 @@
 // What a stream fake works with during one connection: the connection, its framed reader, its
 // transcript, its server (configuration, rules, services) and the helper that answers a request
 // with the rules first and the built-in behaviour second.
+//
+// One rule for scripted replies, the same in every fake (scenarios/README.md, "What a scripted
+// reply does"): a rule that answers with `reply` or `raw` stands in for the server's own reply,
+// and the session goes on as if the server had sent that reply itself. After the scripted bytes
+// are sent, the fake's ScriptedReplyHook receives the request and the reply's first line; the
+// protocol reads the reply's status from it (a 3-digit code, +OK/-ERR, ...) and keeps its state in
+// step: a success does what the command does when it succeeds (a 354 to DATA reads a message, a
+// +OK to PASS logs in), a failure changes nothing, a closing reply (421, 400) closes. A reply
+// with no status the protocol can read changes nothing. A rule's `then` comes first: with a
+// `then`, the hook is told the session is ending (it may note what the reply meant, such as
+// whether a message was accepted, but starts nothing), and the session ends as `then` says.
 #pragma once
 
 #include <functional>
@@ -19,6 +30,13 @@ enum class Flow { next, end };
 class Session {
  public:
   using BuiltIn = std::function<Task<Flow>()>;
+  // What the protocol's hook for scripted replies is told (see above).
+  struct ScriptedReply {
+    const Request& request;
+    std::string_view status_line;  // the first line sent, without its line end ("" for none)
+    bool ending = false;           // the rule has a `then`: note, but start nothing
+  };
+  using ScriptedReplyHook = std::function<Task<Flow>(const ScriptedReply& reply)>;
 
   Session(Server& server, Connection& conn, LineReader& reader)
       : server_(server), conn_(conn), reader_(reader) {}
@@ -29,13 +47,25 @@ class Session {
   SessionRecorder& rec() { return conn_.recorder(); }
   std::uint64_t number() const { return conn_.recorder().session(); }
 
-  // Answers one request (`on` plus `args`, as the rules see them). The first rule that fires
-  // is recorded as a `rule` event; its delay is waited; then its reply lines (each followed
-  // by line_end) or raw bytes are sent, or, when it has neither, `builtin` runs with the
-  // rule's shaping applied to what it sends; last its `then` (close, reset, hang) is done.
-  // Without a rule, `builtin` runs alone. Returns Flow::end when the session is over.
+  // Sets the protocol's hook for scripted replies (once, before the first answer()).
+  void on_scripted_reply(ScriptedReplyHook hook) { scripted_hook_ = std::move(hook); }
+
+  // Answers one request. The first rule that fires is recorded as a `rule` event; its delay is
+  // waited; then its reply lines (each followed by line_end) or raw bytes are sent and the
+  // scripted-reply hook runs, or, when it has neither, `builtin` runs with the rule's shaping
+  // applied to what it sends; last its `then` (close, reset, hang) is done. Without a rule,
+  // `builtin` runs alone. Returns Flow::end when the session is over.
+  // (The request is taken by value: the coroutine outlives the caller's temporaries.)
+  Task<Flow> answer(Request request, BuiltIn builtin, std::string_view line_end = "\r\n");
   Task<Flow> answer(std::string_view on, std::string_view args, BuiltIn builtin,
-                    std::string_view line_end = "\r\n");
+                    std::string_view line_end = "\r\n") {
+    return answer(Request{on, args, {}}, std::move(builtin), line_end);
+  }
+
+  // The protocol ends the session after its reply (QUIT, a closing code): an orderly close,
+  // unless the rule being answered has a `then`, which ends the connection its own way once the
+  // built-in behaviour returns. Returns Flow::end.
+  Task<Flow> end();
 
   // Upgrades the connection to TLS (STARTTLS, STLS, a script's starttls step). Input the
   // client pipelined behind the upgrade command arrived in the clear and is void (RFC 3207
@@ -46,12 +76,6 @@ class Session {
   // Sends bytes; while a rule is being answered they carry its shaping and name.
   Task<bool> send(std::string_view bytes);
   Task<bool> send_line(std::string_view line, std::string_view line_end = "\r\n");
-  // The rule being answered, if any (inside answer()).
-  const RuleMatch* rule() const { return active_ ? &*active_ : nullptr; }
-  // The rule that fired in the last answer() that returned, or nullptr when the built-in
-  // behaviour answered alone: lets a fake keep its protocol state in step with a scripted
-  // reply (an SMTP "250" to RCPT adds the recipient).
-  const Rule* last_rule() const { return last_rule_; }
 
   // Records a client frame with its parsed command.
   void record_client(std::string_view bytes, Json extra = nullptr) {
@@ -63,10 +87,13 @@ class Session {
   Connection& conn_;
   LineReader& reader_;
   std::optional<RuleMatch> active_;
-  const Rule* last_rule_ = nullptr;
+  ScriptedReplyHook scripted_hook_;
 };
 
 // Carries out a rule's `then` after it answered. Returns Flow::end unless then is none.
 Task<Flow> apply_then(Connection& conn, Then then);
+
+// The first line of a scripted reply, without its line end: what a ScriptedReplyHook reads.
+std::string_view first_line(std::string_view text);
 
 }  // namespace protofarm

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "fakes/common/bytes.hpp"
 #include "fakes/pop3/pop3_codec.hpp"
 
 namespace protofarm::pop3 {

@@ -1,9 +1,5 @@
 #include "fakes/pop3/pop3_codec.hpp"
 
-#include <openssl/evp.h>
-
-#include <cctype>
-
 #include "fakes/common/bytes.hpp"
 
 namespace protofarm::pop3 {
@@ -26,14 +22,6 @@ std::optional<std::size_t> parse_decimal(std::string_view word) {
 
 }  // namespace
 
-std::string_view strip_line_end(std::string_view line) {
-  if (!line.empty() && line.back() == '\n') {
-    line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  }
-  return line;
-}
-
 Command parse_command(std::string_view line) {
   Command cmd;
   for (char c : line) {
@@ -47,8 +35,7 @@ Command parse_command(std::string_view line) {
   // extra spaces are tolerated: the words below are split on runs of spaces.
   const std::size_t space = body.find(' ');
   const std::string_view keyword = body.substr(0, space);
-  cmd.verb.reserve(keyword.size());
-  for (char c : keyword) cmd.verb += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  cmd.verb = to_upper(keyword);
   if (space != std::string_view::npos) cmd.args = std::string(body.substr(space + 1));
   std::size_t i = 0;
   const std::string_view args = cmd.args;
@@ -88,39 +75,7 @@ std::string err(std::string_view text) {
 }
 
 std::string multiline(std::string_view first, const std::vector<std::string>& lines) {
-  std::string body;
-  for (const auto& line : lines) {
-    body += line;
-    body += "\r\n";
-  }
-  return ok(first) + dot_stuff(body);
-}
-
-std::string normalize_message(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() + bytes.size() / 32 + 2);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const char c = bytes[i];
-    if (c == '\n' && (i == 0 || bytes[i - 1] != '\r')) out += '\r';
-    out += c;
-  }
-  if (!out.empty() && out.back() != '\n') out += out.back() == '\r' ? "\n" : "\r\n";
-  return out;
-}
-
-std::string dot_stuff(std::string_view normalized) {
-  std::string out;
-  out.reserve(normalized.size() + normalized.size() / 64 + 8);
-  bool line_start = true;
-  for (char c : normalized) {
-    // RFC 1939 3: a line that begins with the termination octet is byte-stuffed.
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n';
-  }
-  if (!line_start) out += "\r\n";  // only for input that was not normalized
-  out += ".\r\n";
-  return out;
+  return ok(first) + dot_stuff_lines(lines);
 }
 
 std::string message_top(std::string_view normalized, std::size_t lines) {
@@ -146,71 +101,11 @@ std::string message_top(std::string_view normalized, std::size_t lines) {
   return std::string(normalized.substr(0, end));
 }
 
-std::string apop_digest(std::string_view timestamp, std::string_view secret) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_md5(), nullptr);
-  EVP_DigestUpdate(ctx, timestamp.data(), timestamp.size());
-  EVP_DigestUpdate(ctx, secret.data(), secret.size());
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  return hex_encode(std::string_view(reinterpret_cast<const char*>(md), len), "");
-}
-
-bool digest_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::optional<PlainCredentials> parse_sasl_plain(std::string_view decoded) {
-  const std::size_t first = decoded.find('\0');
-  if (first == std::string_view::npos) return std::nullopt;
-  const std::size_t second = decoded.find('\0', first + 1);
-  if (second == std::string_view::npos) return std::nullopt;
-  if (decoded.find('\0', second + 1) != std::string_view::npos) return std::nullopt;
-  PlainCredentials c;
-  c.authzid = std::string(decoded.substr(0, first));
-  c.authcid = std::string(decoded.substr(first + 1, second - first - 1));
-  c.password = std::string(decoded.substr(second + 1));
-  if (c.authcid.empty()) return std::nullopt;
-  return c;
-}
-
-std::optional<PlainCredentials> decode_sasl_plain(std::string_view base64) {
-  const auto decoded = base64_decode(base64);
-  if (!decoded) return std::nullopt;
-  return parse_sasl_plain(*decoded);
-}
-
-bool is_sasl_cancel(std::string_view line) { return strip_line_end(line) == "*"; }
-
-std::optional<std::string> decode_sasl_line(std::string_view line) {
-  const std::string_view text = strip_line_end(line);
-  if (text == "=") return std::string{};
-  // base64_decode skips whitespace; a SASL line has none.
-  if (text.find_first_of(" \t\r\n") != std::string_view::npos) return std::nullopt;
-  return base64_decode(text);
-}
-
 bool valid_unique_id(std::string_view uid) {
   if (uid.empty() || uid.size() > 70) return false;
   for (char c : uid)
     if (c < 0x21 || c > 0x7e) return false;
   return true;
-}
-
-std::uint64_t fnv1a(std::string_view bytes, std::uint64_t seed) {
-  std::uint64_t h = seed;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
 }
 
 }  // namespace protofarm::pop3

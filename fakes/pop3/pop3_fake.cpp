@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "fakes/common/bytes.hpp"
 #include "fakes/common/session.hpp"
 #include "fakes/pop3/mail_store.hpp"
 #include "fakes/pop3/pop3_codec.hpp"
@@ -19,7 +20,7 @@ constexpr std::size_t kSaslLineLimit = 4096;
 // without a line feed is not speaking POP3, and the session ends.
 constexpr std::size_t kSkipLimit = 1024 * 1024;
 
-class Pop3Fake final : public Fake {
+class Pop3Fake final : public StreamFake {
  public:
   Pop3Fake(Server& server, std::uint64_t seed) : server_(server), store_(seed) {}
 
@@ -29,12 +30,14 @@ class Pop3Fake final : public Fake {
 
   Task<void> serve(Session& s) override;
   // A message accepted by an smtp server named in deliveries_from.
-  void deliver(const MailMessage& message);
+  void deliver(const Publication& message);
 
  private:
   std::string timestamp_for(std::uint64_t session) const;
   // Sends a built-in reply and carries out its effect.
   Task<Flow> carry_out(Session& s, Protocol& protocol, Reply reply);
+  // Carries out the effect of a reply that was sent (records its events first).
+  Task<Flow> follow(Session& s, Protocol& protocol, Reply& reply);
   // Reads and discards the rest of an over-long line, records it, answers -ERR.
   Task<Flow> too_long(Session& s, Protocol& protocol, Frame head, std::size_t limit);
 
@@ -63,15 +66,18 @@ std::string Pop3Fake::timestamp_for(std::uint64_t session) const {
 Task<Flow> Pop3Fake::carry_out(Session& s, Protocol& protocol, Reply reply) {
   // The events (login, update) happened when the command was handled, before the reply.
   for (auto& [name, event] : reply.events) s.rec().event(name, std::move(event));
+  reply.events.clear();
   if (!co_await s.send(reply.bytes)) co_return Flow::end;
+  co_return co_await follow(s, protocol, reply);
+}
+
+Task<Flow> Pop3Fake::follow(Session& s, Protocol& protocol, Reply& reply) {
+  for (auto& [name, event] : reply.events) s.rec().event(name, std::move(event));
   switch (reply.effect) {
     case Effect::none:
       co_return Flow::next;
     case Effect::close:
-      // A rule's `then` (say, reset after QUIT) ends the connection its own way.
-      if (s.rule() && s.rule()->action().then != Then::none) co_return Flow::next;
-      co_await s.conn().close(CloseReason::server);
-      co_return Flow::end;
+      co_return co_await s.end();
     case Effect::start_tls:
       // Input pipelined behind STLS is void (RFC 2595 4): start_tls() records and drops it.
       if (!co_await s.start_tls()) co_return Flow::end;
@@ -102,6 +108,18 @@ Task<Flow> Pop3Fake::too_long(Session& s, Protocol& protocol, Frame head, std::s
 
 Task<void> Pop3Fake::serve(Session& s) {
   Protocol protocol(config_, store_, timestamp_for(s.number()), s.conn().tls_active());
+  s.on_scripted_reply([&](const Session::ScriptedReply& r) -> Task<Flow> {
+    const Command command =
+        to_upper(r.request.on) == "CONNECT"
+            ? Command{"CONNECT", "", {}}
+            : parse_command(std::string(r.request.on) + " " + std::string(r.request.args) + "\r\n");
+    Reply followed = protocol.follow_reply(command, r.status_line.starts_with("+OK"));
+    if (r.ending) {
+      for (auto& [name, event] : followed.events) s.rec().event(name, std::move(event));
+      co_return Flow::next;
+    }
+    co_return co_await follow(s, protocol, followed);
+  });
   const Flow greeted = co_await s.answer("connect", s.conn().peer(), [&]() -> Task<Flow> {
     co_return co_await s.send(protocol.greeting()) ? Flow::next : Flow::end;
   });
@@ -145,19 +163,22 @@ Task<void> Pop3Fake::serve(Session& s) {
   }
 }
 
-void Pop3Fake::deliver(const MailMessage& message) {
+void Pop3Fake::deliver(const Publication& message) {
+  if (message.kind != "message") return;
+  const auto recipients =
+      message.meta.value("recipients", Json::array()).get<std::vector<std::string>>();
   const DeliveryResult result =
-      store_.deliver(message.recipients, message.content,
-                     "smtp:" + message.smtp_server + "/" + std::to_string(message.session));
+      store_.deliver(recipients, message.content,
+                     "smtp:" + message.server + "/" + std::to_string(message.session));
   // Deliveries happen outside any POP3 session: they are farm-wide events.jsonl lines.
   Json e = Json::object();
   e["server"] = server_.name();
   e["event"] = "delivery";
   e["time"] = iso8601(std::chrono::system_clock::now());
-  e["smtp_server"] = message.smtp_server;
+  e["smtp_server"] = message.server;
   e["smtp_session"] = message.session;
-  e["mail_from"] = message.mail_from;
-  e["recipients"] = message.recipients;
+  e["mail_from"] = message.meta.value("mail_from", "");
+  e["recipients"] = recipients;
   e["octets"] = normalize_message(message.content).size();
   e["mailboxes"] = result.mailboxes;
   e["unknown"] = result.unknown;
@@ -178,7 +199,7 @@ std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
   // The fake lives as long as its Server, which the farm keeps for the whole run.
   Pop3Fake* target = fake.get();
   for (const auto& smtp : fake->config().deliveries_from)
-    server.services().mail.subscribe(smtp, [target](const MailMessage& m) { target->deliver(m); });
+    server.services().bus.subscribe(smtp, [target](const Publication& p) { target->deliver(p); });
   return fake;
 }
 
@@ -188,7 +209,9 @@ FakeFactory factory() {
   FakeFactory f;
   f.protocol = "pop3";
   f.transport = Transport::stream;
-  f.rule_verbs = Protocol::verb_names();
+  f.rules.on = Protocol::verb_names();
+  f.schema = pop3_schema_fragment();
+  f.contract_greeting = "+OK";  // RFC 1939 4: the greeting
   f.create = create;
   return f;
 }

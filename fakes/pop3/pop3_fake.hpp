@@ -11,6 +11,11 @@
 
 #include "fakes/common/fake.hpp"
 
+namespace protofarm {
+// fakes/pop3/schema.json, built into the program (CMakeLists.txt).
+std::string_view pop3_schema_fragment();
+}  // namespace protofarm
+
 namespace protofarm::pop3 {
 
 FakeFactory factory();

@@ -1,16 +1,28 @@
 #include "fakes/pop3/pop3_protocol.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "fakes/common/bytes.hpp"
+#include "fakes/common/digest.hpp"
 
 namespace protofarm::pop3 {
 
 namespace {
 
 constexpr std::size_t kAny = static_cast<std::size_t>(-1);
-// RFC 4954 / draft-murchison-sasl-login: the LOGIN mechanism's prompts, base64.
-constexpr std::string_view kLoginUserPrompt = "+ VXNlcm5hbWU6\r\n";      // "Username:"
-constexpr std::string_view kLoginPasswordPrompt = "+ UGFzc3dvcmQ6\r\n";  // "Password:"
+
+// How this fake has always read SASL responses, more forgiving than RFC 5034 4's grammar: the
+// URL-safe base64 alphabet and missing padding pass, and "*" as the initial response cancels.
+constexpr SaslOptions kSaslOptions{.strict_base64 = false, .cancel_in_initial_response = true};
+
+// Logins check passwords against the store's mailboxes (the store outlives every session).
+SaslExchange::PasswordLookup password_of(MailStore& store) {
+  return [&store](const std::string& user) -> std::optional<std::string> {
+    const Mailbox* box = store.find(user);
+    if (!box) return std::nullopt;
+    return box->password;
+  };
+}
 
 std::string rtrim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -64,7 +76,11 @@ std::vector<std::string> Protocol::verb_names() {
 }
 
 Protocol::Protocol(const Config& config, MailStore& store, std::string timestamp, bool tls_active)
-    : config_(config), store_(store), timestamp_(std::move(timestamp)), tls_active_(tls_active) {}
+    : config_(config),
+      store_(store),
+      timestamp_(std::move(timestamp)),
+      tls_active_(tls_active),
+      sasl_(password_of(store), kSaslOptions) {}
 
 Protocol::~Protocol() {
   // RFC 1939 6: a session that ends without QUIT does not enter UPDATE; only the lock goes.
@@ -81,7 +97,7 @@ void Protocol::tls_started() {
   tls_active_ = true;
   have_user_ = false;
   pending_user_.clear();
-  sasl_ = Sasl::none;
+  sasl_.cancel();
 }
 
 Reply Protocol::handle(const Command& c) {
@@ -123,7 +139,8 @@ Reply Protocol::on_apop(const Command& c) {
   have_user_ = false;
   const std::string& user = c.words[0];
   const Mailbox* box = store_.find(user);
-  if (!box || !digest_equal(apop_digest(timestamp_, box->password), c.words[1]))
+  // RFC 1939 7: the digest is the MD5 of the timestamp followed by the shared secret, in hex.
+  if (!box || !iequals(md5_hex(timestamp_ + box->password), c.words[1]))
     return auth_failed(user, "APOP", "credentials");
   return login(user, "APOP");
 }
@@ -139,56 +156,45 @@ Reply Protocol::on_auth(const Command& c) {
   }
   if (tls_required()) return reply(err("[AUTH] plaintext login is disabled, use STLS first"));
   have_user_ = false;
-  const std::string mechanism = c.words[0];
-  std::string upper;
-  for (char ch : mechanism)
-    upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  const bool initial = c.words.size() == 2;
-  if (upper == "PLAIN" && config_.sasl_plain) {
-    if (!initial) {
-      sasl_ = Sasl::plain;
-      return reply("+ \r\n");
-    }
-    sasl_ = Sasl::plain;
-    return handle_sasl(c.words[1]);
-  }
-  if (upper == "LOGIN" && config_.sasl_login) {
-    if (!initial) {
-      sasl_ = Sasl::login_user;
-      return reply(std::string(kLoginUserPrompt));
-    }
-    sasl_ = Sasl::login_user;
-    return handle_sasl(c.words[1]);
-  }
-  return reply(err("unsupported SASL mechanism"));
+  const auto mechanism = sasl_mechanism(c.words[0]);
+  const bool offered = (mechanism == SaslMechanism::plain && config_.sasl_plain) ||
+                       (mechanism == SaslMechanism::login && config_.sasl_login);
+  if (!offered) return reply(err("unsupported SASL mechanism"));
+  std::optional<std::string_view> initial;
+  if (c.words.size() == 2) initial = c.words[1];
+  return sasl_reply(sasl_.start(*mechanism, initial));
 }
 
 Reply Protocol::handle_sasl(std::string_view line) {
-  const Sasl step = sasl_;
-  sasl_ = Sasl::none;
-  // RFC 5034 4: "*" cancels the exchange.
-  if (is_sasl_cancel(line)) return reply(err("authentication cancelled"));
-  const auto decoded = decode_sasl_line(line);
-  if (!decoded) return reply(err("invalid base64 in the SASL response"));
-  switch (step) {
-    case Sasl::plain: {
-      const auto creds = parse_sasl_plain(*decoded);
-      if (!creds) return reply(err("malformed PLAIN response (RFC 4616)"));
+  if (!sasl_.active()) return reply(err("no authentication in progress"));
+  return sasl_reply(sasl_.respond(line));
+}
+
+Reply Protocol::sasl_reply(const SaslStep& step) {
+  // RFC 5034 4: a challenge is "+ " and base64; the client answers on a line of its own.
+  if (!step.finished()) return reply("+ " + step.challenge + "\r\n");
+  const SaslResult& r = *step.result;
+  const std::string method(sasl_mechanism_name(sasl_.mechanism()));
+  switch (r.why) {
+    case SaslFailure::none:
+      return login(r.user, method);
+    case SaslFailure::cancelled:
+      return reply(err("authentication cancelled"));
+    case SaslFailure::bad_base64:
+      return reply(err("invalid base64 in the SASL response"));
+    case SaslFailure::malformed:
+      // Only PLAIN can be malformed among the mechanisms offered here (LOGIN takes any text).
+      return reply(err("malformed PLAIN response (RFC 4616)"));
+    case SaslFailure::initial_response_not_allowed:
+      // Only for server-first mechanisms, which this fake does not offer.
+      return reply(err("initial response not allowed"));
+    case SaslFailure::authzid:
       // Logging in as someone else (an authzid other than the authcid) is not supported.
-      if (!creds->authzid.empty() && creds->authzid != creds->authcid)
-        return auth_failed(creds->authcid, "PLAIN", "authzid");
-      return check_password(creds->authcid, creds->password, "PLAIN");
-    }
-    case Sasl::login_user:
-      pending_user_ = *decoded;
-      sasl_ = Sasl::login_password;
-      return reply(std::string(kLoginPasswordPrompt));
-    case Sasl::login_password:
-      return check_password(pending_user_, *decoded, "LOGIN");
-    case Sasl::none:
+      return auth_failed(r.user, method, "authzid");
+    case SaslFailure::bad_credentials:
       break;
   }
-  return reply(err("no authentication in progress"));
+  return auth_failed(r.user, method, "credentials");
 }
 
 Reply Protocol::on_stls(const Command&) {
@@ -399,5 +405,42 @@ Reply Protocol::on_rset(const Command&) {
 }
 
 Reply Protocol::on_noop(const Command&) { return reply(ok()); }
+
+// --- scripted replies ---------------------------------------------------------------------------
+
+Reply Protocol::follow_reply(const Command& c, bool positive) {
+  if (c.verb == "CONNECT") {
+    // A -ERR greeting refuses the session (RFC 1939 4 knows no other).
+    Reply r;
+    if (!positive) r.effect = Effect::close;
+    return r;
+  }
+  // QUIT ends the session whatever the reply; only a +OK in TRANSACTION enters UPDATE.
+  if (c.verb == "QUIT") {
+    if (positive) return on_quit(c);
+    Reply r;
+    r.effect = Effect::close;
+    return r;
+  }
+  if (!positive) return Reply{};
+  if (c.verb == "USER") {
+    pending_user_ = rtrim(c.args);
+    have_user_ = true;
+  } else if ((c.verb == "PASS" && have_user_) || (c.verb == "APOP" && !c.words.empty())) {
+    // The rule vouched for the credentials: log in without checking them.
+    have_user_ = false;
+    const std::string user = c.verb == "PASS" ? pending_user_ : c.words[0];
+    if (state_ == State::authorization && store_.find(user)) return login(user, c.verb);
+  } else if (c.verb == "STLS" && !tls_active_) {
+    Reply r;
+    r.effect = Effect::start_tls;
+    return r;
+  } else if ((c.verb == "DELE" || c.verb == "RSET") && state_ == State::transaction) {
+    Reply r = handle(c);
+    r.bytes.clear();
+    return r;
+  }
+  return Reply{};
+}
 
 }  // namespace protofarm::pop3

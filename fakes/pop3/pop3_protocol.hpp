@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "fakes/common/recorder.hpp"
+#include "fakes/common/sasl.hpp"
 #include "fakes/pop3/mail_store.hpp"
 #include "fakes/pop3/pop3_codec.hpp"
 #include "fakes/pop3/pop3_config.hpp"
@@ -51,13 +52,21 @@ class Protocol {
   // One command line. Never fails: bad input gets a -ERR reply.
   Reply handle(const Command& command);
   // While an AUTH exchange waits for the client's next line, that line goes to handle_sasl().
-  bool awaiting_sasl() const { return sasl_ != Sasl::none; }
+  bool awaiting_sasl() const { return sasl_.active(); }
   Reply handle_sasl(std::string_view line);
   // Ends an AUTH exchange without a reply (its line could not be read).
-  void cancel_sasl() { sasl_ = Sasl::none; }
+  void cancel_sasl() { sasl_.cancel(); }
   // The STLS handshake succeeded: RFC 2595 4, the client starts over (a USER given before is
   // forgotten) and STLS is no longer offered.
   void tls_started();
+
+  // A rule answered instead of handle() (or greeting(), for `on: connect`: verb "CONNECT") with
+  // a reply that is `positive` (+OK): keeps the state in step, as if the server had sent that
+  // reply itself (scenarios/README.md, "What a scripted reply does"). A +OK to PASS or APOP logs
+  // the user in without checking the password; to USER, DELE, RSET and STLS it does what they
+  // do; QUIT closes either way (+OK in TRANSACTION also enters UPDATE); a -ERR greeting closes;
+  // any other -ERR changes nothing. Only the effect and events of the Reply count.
+  Reply follow_reply(const Command& c, bool positive);
 
   State state() const { return state_; }
   // The commands this protocol knows (for the rules' `on`).
@@ -66,7 +75,6 @@ class Protocol {
   bool tls_active() const { return tls_active_; }
 
  private:
-  enum class Sasl { none, plain, login_user, login_password };
   struct Entry {
     MessagePtr message;
     bool deleted = false;
@@ -104,7 +112,9 @@ class Protocol {
   // Logs `user` in (the credentials are checked): locks the mailbox, takes the snapshot.
   Reply login(const std::string& user, const std::string& method);
   Reply auth_failed(const std::string& user, const std::string& method, std::string_view why);
-  // Checks a user and password (USER/PASS, PLAIN, LOGIN).
+  // The reply to a step of an AUTH exchange: a "+ " challenge, or the outcome (RFC 5034 4).
+  Reply sasl_reply(const SaslStep& step);
+  // Checks a user and password (USER/PASS; AUTH checks through sasl_).
   Reply check_password(const std::string& user, const std::string& password,
                        const std::string& method);
   // Whether logins are refused because TLS is required and not yet active.
@@ -120,8 +130,8 @@ class Protocol {
   std::string timestamp_;
   bool tls_active_;
   State state_ = State::authorization;
-  Sasl sasl_ = Sasl::none;
-  std::string pending_user_;  // after USER, or the LOGIN mechanism's user name
+  SaslExchange sasl_;         // the AUTH exchange, active while the client owes a response
+  std::string pending_user_;  // after USER
   bool have_user_ = false;
   Mailbox* mailbox_ = nullptr;  // locked while set
   std::vector<Entry> entries_;

@@ -1,8 +1,5 @@
 #include "fakes/smtp/smtp_codec.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <cstring>
 
 #include "fakes/common/bytes.hpp"
@@ -14,24 +11,6 @@ namespace {
 bool is_alpha(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-    if (x >= 'a' && x <= 'z') x = static_cast<unsigned char>(x - 32);
-    if (y >= 'a' && y <= 'z') y = static_cast<unsigned char>(y - 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string upper_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  return out;
-}
 
 // RFC 5321 4.1.2 atext (RFC 5322 3.2.3), plus UTF-8 bytes under SMTPUTF8 (RFC 6531 3.3).
 bool is_atext(unsigned char c, bool utf8) {
@@ -130,22 +109,6 @@ bool valid_param_value(std::string_view v, bool utf8) {
   return true;
 }
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 std::uint64_t mix(std::uint64_t seed, std::string_view server, std::uint64_t a, std::uint64_t b) {
   return splitmix64(splitmix64(splitmix64(seed ^ fnv1a(server)) ^ a) ^ b);
 }
@@ -159,29 +122,9 @@ Reply make_reply(Code code, std::string status, std::string text) {
 }
 
 std::string render(const Reply& reply, bool enhanced) {
-  std::string out;
-  const std::string code = std::to_string(reply.number());
-  const bool with_status = enhanced && !reply.status.empty();
-  const std::size_t n = reply.lines.empty() ? 1 : reply.lines.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    out += code;
-    out += i + 1 < n ? '-' : ' ';
-    if (with_status) {
-      out += reply.status;
-      out += ' ';
-    }
-    if (!reply.lines.empty()) out += reply.lines[i];
-    out += "\r\n";
-  }
-  return out;
-}
-
-int reply_code_of(std::string_view text) {
-  if (text.size() < 3) return 0;
-  for (std::size_t i = 0; i < 3; ++i)
-    if (!is_digit(static_cast<unsigned char>(text[i]))) return 0;
-  if (text.size() > 3 && is_digit(static_cast<unsigned char>(text[3]))) return 0;
-  return (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
+  // RFC 2034 3: the enhanced status code starts the text of every line of the reply.
+  if (!enhanced || reply.status.empty()) return render_numeric_reply(reply.number(), reply.lines);
+  return render_numeric_reply(reply.number(), reply.lines, reply.status + " ");
 }
 
 // --- commands -----------------------------------------------------------------------------------
@@ -200,7 +143,7 @@ Command parse_command(std::string_view line) {
   }
   std::size_t end = 0;
   while (end < line.size() && !is_blank(line[end])) ++end;
-  cmd.verb = upper_ascii(line.substr(0, end));
+  cmd.verb = to_upper(line.substr(0, end));
   std::string_view rest = line.substr(end);
   while (!rest.empty() && is_blank(rest.front())) rest.remove_prefix(1);
   while (!rest.empty() && is_blank(rest.back())) rest.remove_suffix(1);
@@ -301,7 +244,7 @@ PathArgs parse_path(std::string_view args, std::string_view keyword, bool allow_
       out.error = PathArgs::Error::bad_param;
       return out;
     }
-    p.keyword = upper_ascii(key);
+    p.keyword = to_upper(key);
     if (eq != std::string_view::npos) {
       const std::string_view value = word.substr(eq + 1);
       if (!valid_param_value(value, utf8)) {
@@ -338,142 +281,6 @@ std::optional<BdatArgs> parse_bdat(std::string_view args) {
     out.last = true;
   }
   return out;
-}
-
-// --- DATA ---------------------------------------------------------------------------------------
-
-DataDecoder::DataDecoder(EndOfData mode, std::uint64_t keep_limit)
-    : mode_(mode), keep_limit_(keep_limit) {}
-
-bool DataDecoder::may_end(std::string_view line) const {
-  if (line == ".\r\n") return mode_ == EndOfData::lenient || previous_ != LineEnd::lf;
-  if (line == ".\n") return mode_ == EndOfData::lenient;
-  return false;
-}
-
-void DataDecoder::emit(std::string_view bytes) {
-  size_ += bytes.size();
-  if (content_.size() < keep_limit_) {
-    const std::uint64_t room = keep_limit_ - content_.size();
-    content_.append(
-        bytes.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()))));
-  }
-}
-
-void DataDecoder::end_line(char before_lf) {
-  if (line_length_ > kMaxTextLine) ++long_lines_;
-  if (before_lf == '\r') {
-    previous_ = LineEnd::crlf;
-  } else {
-    previous_ = LineEnd::lf;
-    ++bare_lf_lines_;
-  }
-  line_length_ = 0;
-  at_line_start_ = true;
-}
-
-std::size_t DataDecoder::feed(std::string_view bytes) {
-  std::size_t i = 0;
-  while (i < bytes.size() && !done_) {
-    if (at_line_start_) {
-      // The first bytes of a line decide whether it ends the body or is dot-stuffed: hold
-      // back "." and ".\r" until the next byte tells.
-      const char before = head_.empty() ? '\0' : head_.back();
-      const char c = bytes[i++];
-      head_ += c;
-      ++line_length_;
-      if (head_ == "." || head_ == ".\r") continue;
-      if (c == '\n' && may_end(head_)) {
-        done_ = true;
-        head_.clear();
-        line_length_ = 0;
-        return i;
-      }
-      std::string_view line = head_;
-      // RFC 5321 4.5.2: "If the first character is a period and there are other characters on
-      // the line, the first character is deleted."
-      if (line.size() >= 2 && line.front() == '.' && line != ".\r\n" && line != ".\n")
-        line.remove_prefix(1);
-      emit(line);
-      head_.clear();
-      if (c == '\n') {
-        end_line(before);
-      } else {
-        at_line_start_ = false;
-        last_in_line_ = c;
-      }
-      continue;
-    }
-    const void* lf = std::memchr(bytes.data() + i, '\n', bytes.size() - i);
-    const std::size_t end =
-        lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - bytes.data()) + 1
-           : bytes.size();
-    emit(bytes.substr(i, end - i));
-    line_length_ += end - i;
-    if (lf) {
-      const char before = end - 1 > i ? bytes[end - 2] : last_in_line_;
-      end_line(before);
-      last_in_line_ = '\0';
-    } else {
-      last_in_line_ = bytes[end - 1];
-    }
-    i = end;
-  }
-  return i;
-}
-
-// --- AUTH ---------------------------------------------------------------------------------------
-
-std::optional<std::string> decode_sasl_base64(std::string_view text) {
-  if (text == "=") return std::string{};
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::size_t padding = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '=') {
-      if (i + 2 < text.size()) return std::nullopt;  // only the last two may be padding
-      ++padding;
-      continue;
-    }
-    if (padding) return std::nullopt;
-    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '/') return std::nullopt;
-  }
-  return base64_decode(text);
-}
-
-std::string encode_base64(std::string_view bytes) { return base64_encode(bytes); }
-
-std::optional<PlainCredentials> parse_plain(std::string_view decoded) {
-  const std::size_t a = decoded.find('\0');
-  if (a == std::string_view::npos) return std::nullopt;
-  const std::size_t b = decoded.find('\0', a + 1);
-  if (b == std::string_view::npos || decoded.find('\0', b + 1) != std::string_view::npos)
-    return std::nullopt;
-  PlainCredentials c{std::string(decoded.substr(0, a)),
-                     std::string(decoded.substr(a + 1, b - a - 1)),
-                     std::string(decoded.substr(b + 1))};
-  if (c.authcid.empty()) return std::nullopt;
-  return c;
-}
-
-std::string cram_md5_digest(std::string_view password, std::string_view challenge) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_md5(), password.data(), static_cast<int>(password.size()),
-       reinterpret_cast<const unsigned char*>(challenge.data()), challenge.size(), md, &len);
-  return hex_encode(std::string_view(reinterpret_cast<const char*>(md), len), "");
-}
-
-std::optional<CramResponse> parse_cram_response(std::string_view decoded) {
-  const std::size_t sp = decoded.rfind(' ');
-  if (sp == std::string_view::npos || sp == 0) return std::nullopt;
-  CramResponse r{std::string(decoded.substr(0, sp)), std::string(decoded.substr(sp + 1))};
-  if (r.digest.size() != 32) return std::nullopt;
-  for (auto& c : r.digest) {
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c + 32);
-    if (!is_digit(static_cast<unsigned char>(c)) && !(c >= 'a' && c <= 'f')) return std::nullopt;
-  }
-  return r;
 }
 
 // --- determinism --------------------------------------------------------------------------------

@@ -4,8 +4,9 @@
 // (tests/unit/smtp_codec_test.cpp): command-line parsing (RFC 5321 4.1), MAIL/RCPT paths and
 // their ESMTP parameters (RFC 5321 4.1.2, 6531 3.3), reply rendering with enhanced status codes
 // (RFC 5321 4.2, 2034), the DATA decoder that finds the end of the message and undoes
-// dot-stuffing (RFC 5321 4.5.2), the BDAT arguments (RFC 3030), and the SASL decoding behind
-// AUTH PLAIN, LOGIN and CRAM-MD5 (RFC 4954, 4616, 2195).
+// dot-stuffing (RFC 5321 4.5.2), and the BDAT arguments (RFC 3030). What SMTP shares with other
+// line protocols lives in fakes/common: the numeric reply format (numeric_reply.hpp), the
+// dot-terminated block (multiline.hpp) and the SASL exchange behind AUTH (sasl.hpp).
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "fakes/common/multiline.hpp"
+#include "fakes/common/numeric_reply.hpp"
 
 namespace protofarm::smtp {
 
@@ -67,13 +71,10 @@ struct Reply {
 
 Reply make_reply(Code code, std::string status, std::string text);
 
-// "250-first\r\n250 last\r\n" (RFC 5321 4.2.1), each line's text prefixed with the enhanced
-// status code when `enhanced` is true and the reply has one.
+// "250-first\r\n250 last\r\n" (RFC 5321 4.2.1, rendered by render_numeric_reply()), each line's
+// text prefixed with the enhanced status code when `enhanced` is true and the reply has one.
+// The code a scripted reply starts with is reply_code_of() (fakes/common/numeric_reply.hpp).
 std::string render(const Reply& reply, bool enhanced);
-
-// The reply code a scripted reply starts with ("451 4.7.1 ..." -> 451), or 0 when the text does
-// not start with three digits.
-int reply_code_of(std::string_view text);
 
 // --- commands ---------------------------------------------------------------------------------
 
@@ -132,72 +133,20 @@ std::optional<std::uint64_t> parse_decimal(std::string_view digits);
 
 // --- DATA ---------------------------------------------------------------------------------------
 
-// Which line ends a DATA body. strict: only CRLF "." CRLF (RFC 5321 4.1.1.4). lenient: also
-// the bare-LF forms LF "." LF, CRLF "." LF and LF "." CRLF, as servers open to SMTP smuggling
-// accept them.
+// Which line ends a DATA body (the scenario's `end_of_data`). strict: only CRLF "." CRLF (RFC
+// 5321 4.1.1.4). lenient: also the bare-LF forms LF "." LF, CRLF "." LF and LF "." CRLF, as
+// servers open to SMTP smuggling accept them.
 enum class EndOfData { strict, lenient };
 
-// Reads a DATA body from the bytes after the 354 reply, in pieces of any size: finds the
-// end-of-data line, removes the dot-stuffing (RFC 5321 4.5.2: a leading "." of a line is
-// dropped), keeps at most `keep_limit` octets of the message, and counts what a strict server
-// objects to: lines longer than 1000 octets, lines ended by a bare LF.
-class DataDecoder {
+// Reads a DATA body from the bytes after the 354 reply: a dot-terminated block
+// (fakes/common/multiline.hpp) that ends as `mode` says, with the message's lines over 1000
+// octets counted (RFC 5321 4.5.3.1.6).
+class DataDecoder : public MultilineDecoder {
  public:
-  DataDecoder(EndOfData mode, std::uint64_t keep_limit);
-
-  // Feeds the next bytes. Returns how many of them belong to the body (end-of-data line
-  // included): all of them, unless the end-of-data line ends inside this piece.
-  std::size_t feed(std::string_view bytes);
-  bool done() const { return done_; }
-
-  const std::string& content() const { return content_; }  // unstuffed, at most keep_limit
-  std::uint64_t size() const { return size_; }             // unstuffed octets, all of them
-  bool truncated() const { return size_ > content_.size(); }
-  std::uint64_t long_lines() const { return long_lines_; }
-  std::uint64_t bare_lf_lines() const { return bare_lf_lines_; }
-  // Bytes of a line held back until it is clear whether it ends the body ("." "\r").
-  std::string_view pending() const { return head_; }
-
- private:
-  enum class LineEnd { start, crlf, lf };
-  bool may_end(std::string_view line) const;
-  void emit(std::string_view bytes);
-  void end_line(char before_lf);
-
-  EndOfData mode_;
-  std::uint64_t keep_limit_;
-  std::string content_;
-  std::uint64_t size_ = 0;
-  std::uint64_t long_lines_ = 0;
-  std::uint64_t bare_lf_lines_ = 0;
-  LineEnd previous_ = LineEnd::start;
-  bool at_line_start_ = true;
-  std::string head_;               // the start of the current line, while it may end DATA
-  std::uint64_t line_length_ = 0;  // octets of the current line so far, line end included
-  char last_in_line_ = '\0';       // the last byte of the current line so far
-  bool done_ = false;
+  DataDecoder(EndOfData mode, std::uint64_t keep_limit)
+      : MultilineDecoder(mode == EndOfData::lenient ? BlockEnd::any_line_end : BlockEnd::crlf,
+                         keep_limit, kMaxTextLine) {}
 };
-
-// --- AUTH (RFC 4954)
-// ------------------------------------------------------------------------------
-
-// Strict base64 as RFC 4954 4 requires of SASL responses: the standard alphabet, padded to a
-// multiple of four, nothing else. "=" alone is the empty string (an empty initial response).
-std::optional<std::string> decode_sasl_base64(std::string_view text);
-std::string encode_base64(std::string_view bytes);
-
-// AUTH PLAIN's message (RFC 4616 2): authzid NUL authcid NUL passwd.
-struct PlainCredentials {
-  std::string authzid, authcid, password;
-};
-std::optional<PlainCredentials> parse_plain(std::string_view decoded);
-
-// CRAM-MD5 (RFC 2195): the client answers "user SP hex(HMAC-MD5(password, challenge))".
-std::string cram_md5_digest(std::string_view password, std::string_view challenge);
-struct CramResponse {
-  std::string user, digest;  // digest in lower-case hex
-};
-std::optional<CramResponse> parse_cram_response(std::string_view decoded);
 
 // --- determinism ---------------------------------------------------------------------------------
 

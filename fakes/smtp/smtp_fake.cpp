@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "fakes/common/bytes.hpp"
 #include "fakes/common/session.hpp"
 #include "fakes/smtp/smtp_session.hpp"
 
@@ -21,13 +22,7 @@ const std::vector<std::string>& rule_verbs() {
 
 const std::vector<std::string> kMechanisms = {"PLAIN", "LOGIN", "CRAM-MD5"};
 
-std::string upper(std::string s) {
-  for (auto& c : s)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  return s;
-}
-
-class SmtpFake final : public Fake {
+class SmtpFake final : public StreamFake {
  public:
   explicit SmtpFake(Options options) : options_(std::move(options)) {}
 
@@ -48,7 +43,7 @@ void parse_extensions(const Cfg& list, Options& o) {
   for (std::size_t i = 0; i < list.size(); ++i) {
     const Cfg item = list.at(i);
     const std::string text = item.str();
-    const std::string keyword = upper(text.substr(0, text.find(' ')));
+    const std::string keyword = to_upper(text.substr(0, text.find(' ')));
     if (keyword.empty()) {
       item.error("an extension needs a keyword");
       continue;
@@ -97,7 +92,7 @@ std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
     o.auth_mechanisms.clear();
     const Cfg list = cfg["auth_mechanisms"];
     for (std::size_t i = 0; list.is_seq() && i < list.size(); ++i) {
-      const std::string m = upper(list.at(i).str());
+      const std::string m = to_upper(list.at(i).str());
       if (std::find(kMechanisms.begin(), kMechanisms.end(), m) == kMechanisms.end())
         list.at(i).error("unknown mechanism '" + m + "'; expected PLAIN, LOGIN or CRAM-MD5" +
                          did_you_mean(m, kMechanisms));
@@ -140,7 +135,10 @@ FakeFactory factory() {
   FakeFactory f;
   f.protocol = "smtp";
   f.transport = Transport::stream;
-  f.rule_verbs = rule_verbs();
+  f.rules.on = rule_verbs();
+  f.rules.moments = {"MESSAGE"};
+  f.schema = smtp_schema_fragment();
+  f.contract_greeting = "220";  // RFC 5321 4.2: the server speaks first
   f.create = create;
   return f;
 }

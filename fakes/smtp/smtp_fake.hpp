@@ -8,6 +8,11 @@
 
 #include "fakes/common/fake.hpp"
 
+namespace protofarm {
+// fakes/smtp/schema.json, built into the program (CMakeLists.txt).
+std::string_view smtp_schema_fragment();
+}  // namespace protofarm
+
 namespace protofarm::smtp {
 
 FakeFactory factory();

@@ -2,16 +2,21 @@
 
 #include <algorithm>
 
+#include "fakes/common/bytes.hpp"
+
 namespace protofarm::smtp {
 
 namespace {
 
-std::string first_word_upper(std::string_view s) {
-  const std::size_t sp = s.find(' ');
-  std::string out(s.substr(0, sp));
-  for (auto& c : out)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  return out;
+std::string first_word_upper(std::string_view s) { return to_upper(s.substr(0, s.find(' '))); }
+
+// AUTH checks passwords against the scenario's users (the Options outlive every session).
+SaslExchange::PasswordLookup password_of(const std::map<std::string, std::string>& users) {
+  return [&users](const std::string& user) -> std::optional<std::string> {
+    const auto it = users.find(user);
+    if (it == users.end()) return std::nullopt;
+    return it->second;
+  };
 }
 
 bool has_eight_bit(std::string_view s) {
@@ -56,7 +61,11 @@ const std::vector<std::string>& known_extensions() {
 
 Protocol::Protocol(const Options& options, std::uint64_t session, bool tls_active,
                    std::chrono::system_clock::time_point now)
-    : options_(options), session_(session), now_(now), tls_(tls_active) {
+    : options_(options),
+      session_(session),
+      now_(now),
+      tls_(tls_active),
+      auth_(password_of(options.users)) {
   for (const auto& e : options_.extensions) keywords_.push_back(first_word_upper(e));
 }
 
@@ -219,9 +228,7 @@ std::optional<Reply> Protocol::check_mail_params(const std::vector<Param>& param
         return make_reply(Code::kExceededStorage, "5.3.4", "Message size exceeds fixed limit");
       tx_.declared_size = *n;
     } else if (p.keyword == "BODY" && (advertises("8BITMIME") || advertises("BINARYMIME"))) {
-      std::string body = p.value.value_or("");
-      for (auto& c : body)
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+      const std::string body = to_upper(p.value.value_or(""));
       const bool ok = body == "7BIT" || (body == "8BITMIME" && advertises("8BITMIME")) ||
                       (body == "BINARYMIME" && advertises("BINARYMIME"));
       if (!ok) return make_reply(Code::kSyntaxErrorInParameters, "5.5.4", "Bad BODY keyword value");
@@ -416,7 +423,7 @@ void Protocol::tls_started() {
   greeted_ = esmtp_ = false;
   authenticated_ = false;
   user_.clear();
-  auth_ = AuthStep::none;
+  auth_.cancel();
   reset_transaction();
 }
 
@@ -432,126 +439,93 @@ Outcome Protocol::on_auth(const Command& cmd) {
   if (authenticated_) return bad_sequence("Error: already authenticated");
   if (in_tx_) return bad_sequence("Error: MAIL transaction in progress");
   const std::size_t sp = cmd.args.find(' ');
-  const std::string mechanism = first_word_upper(cmd.args);
-  if (mechanism.empty()) return syntax("AUTH mechanism");
-  if (std::find(options_.auth_mechanisms.begin(), options_.auth_mechanisms.end(), mechanism) ==
-      options_.auth_mechanisms.end())
+  const std::string name = first_word_upper(cmd.args);
+  if (name.empty()) return syntax("AUTH mechanism");
+  const auto mechanism = sasl_mechanism(name);
+  if (!mechanism || std::find(options_.auth_mechanisms.begin(), options_.auth_mechanisms.end(),
+                              name) == options_.auth_mechanisms.end())
     return reply(Code::kParameterNotImplemented, "5.5.4", "Unrecognized authentication type");
-  std::optional<std::string> initial;
-  if (sp != std::string::npos) {
-    initial = decode_sasl_base64(std::string_view(cmd.args).substr(sp + 1));
-    if (!initial) return reply(Code::kSyntaxErrorInParameters, "5.5.2", "Cannot decode response");
-  }
-  auth_mechanism_ = mechanism;
-  auth_user_.clear();
-  if (mechanism == "PLAIN") {
-    auth_ = AuthStep::plain;
-    if (initial) return auth_step(*initial);
-    return reply(Code::kAuthContinue, "", "", Effect::auth);
-  }
-  if (mechanism == "LOGIN") {
-    auth_ = AuthStep::login_user;
-    if (initial) return auth_step(*initial);
-    return reply(Code::kAuthContinue, "", encode_base64("Username:"), Effect::auth);
-  }
-  if (mechanism == "CRAM-MD5") {
-    // CRAM-MD5 starts with the server's challenge: an initial response has no place.
-    if (initial)
-      return reply(Code::kSyntaxErrorInParameters, "5.5.2", "Initial response not allowed");
-    auth_ = AuthStep::cram;
-    cram_challenge_ =
-        cram_challenge(options_.seed, options_.server, session_, now_, options_.hostname);
-    return reply(Code::kAuthContinue, "", encode_base64(cram_challenge_), Effect::auth);
-  }
-  return reply(Code::kParameterNotImplemented, "5.5.4", "Unrecognized authentication type");
+  std::optional<std::string_view> initial;
+  if (sp != std::string::npos) initial = std::string_view(cmd.args).substr(sp + 1);
+  // RFC 2195 2: CRAM-MD5 starts with the server's challenge, which follows from seed and clock.
+  std::string challenge;
+  if (*mechanism == SaslMechanism::cram_md5)
+    challenge = cram_challenge(options_.seed, options_.server, session_, now_, options_.hostname);
+  return auth_outcome(auth_.start(*mechanism, initial, std::move(challenge)));
 }
 
-Outcome Protocol::finish_auth(const std::string& user, bool ok) {
-  auth_ = AuthStep::none;
+Outcome Protocol::auth_outcome(const SaslStep& step) {
+  // RFC 4954 4: each challenge is a 334 reply; the client answers on a line of its own.
+  if (!step.finished()) return reply(Code::kAuthContinue, "", step.challenge, Effect::auth);
+  const SaslResult& r = *step.result;
+  switch (r.why) {
+    case SaslFailure::cancelled:
+      return reply(Code::kSyntaxErrorInParameters, "5.7.0", "Authentication aborted");
+    case SaslFailure::bad_base64:
+      return reply(Code::kSyntaxErrorInParameters, "5.5.2", "Cannot decode response");
+    case SaslFailure::initial_response_not_allowed:
+      return reply(Code::kSyntaxErrorInParameters, "5.5.2", "Initial response not allowed");
+    case SaslFailure::none:
+    case SaslFailure::malformed:
+    case SaslFailure::bad_credentials:
+    case SaslFailure::authzid:
+      break;
+  }
+  // RFC 4954 6: any other end is 235 or 535, whatever was wrong with the credentials.
   Json e = Json::object();
-  e["mechanism"] = auth_mechanism_;
-  e["user"] = user;
-  e["success"] = ok;
-  Outcome o = ok ? reply(Code::kAuthSucceeded, "2.7.0", "Authentication successful")
-                 : reply(Code::kAuthFailed, "5.7.8", "Authentication credentials invalid");
+  e["mechanism"] = std::string(sasl_mechanism_name(auth_.mechanism()));
+  e["user"] = r.user;
+  e["success"] = r.authenticated;
+  Outcome o = r.authenticated
+                  ? reply(Code::kAuthSucceeded, "2.7.0", "Authentication successful")
+                  : reply(Code::kAuthFailed, "5.7.8", "Authentication credentials invalid");
   o.events.emplace_back("auth", std::move(e));
-  if (ok) {
+  if (r.authenticated) {
     authenticated_ = true;
-    user_ = user;
+    user_ = r.user;
   }
   return o;
 }
 
 Outcome Protocol::auth_line_too_long() {
-  auth_ = AuthStep::none;
+  auth_.cancel();
   return reply(Code::kSyntaxError, "5.5.6", "Authentication exchange line is too long");
 }
 
 Outcome Protocol::auth_response(std::string_view line) {
-  if (line.size() >= 2 && line.substr(line.size() - 2) == "\r\n")
-    line.remove_suffix(2);
-  else if (!line.empty() && line.back() == '\n')
-    line.remove_suffix(1);
-  if (auth_ == AuthStep::none) return bad_sequence("Error: no authentication in progress");
-  // RFC 4954 4: "*" cancels the exchange.
-  if (line == "*") {
-    auth_ = AuthStep::none;
-    return reply(Code::kSyntaxErrorInParameters, "5.7.0", "Authentication aborted");
-  }
-  const auto decoded = line.empty() ? std::optional<std::string>("") : decode_sasl_base64(line);
-  if (!decoded) {
-    auth_ = AuthStep::none;
-    return reply(Code::kSyntaxErrorInParameters, "5.5.2", "Cannot decode response");
-  }
-  return auth_step(*decoded);
-}
-
-Outcome Protocol::auth_step(const std::string& decoded) {
-  auto check = [&](const std::string& user, std::string_view password) {
-    const auto it = options_.users.find(user);
-    return it != options_.users.end() && it->second == password;
-  };
-  switch (auth_) {
-    case AuthStep::plain: {
-      const auto creds = parse_plain(decoded);
-      if (!creds) return finish_auth("", false);
-      // RFC 4616 2: an authorization identity other than the user's own is not granted here.
-      const bool ok = check(creds->authcid, creds->password) &&
-                      (creds->authzid.empty() || creds->authzid == creds->authcid);
-      return finish_auth(creds->authcid, ok);
-    }
-    case AuthStep::login_user:
-      auth_user_ = decoded;
-      auth_ = AuthStep::login_password;
-      return reply(Code::kAuthContinue, "", encode_base64("Password:"), Effect::auth);
-    case AuthStep::login_password:
-      return finish_auth(auth_user_, check(auth_user_, decoded));
-    case AuthStep::cram: {
-      const auto r = parse_cram_response(decoded);
-      if (!r) return finish_auth("", false);
-      const auto it = options_.users.find(r->user);
-      const bool ok =
-          it != options_.users.end() && cram_md5_digest(it->second, cram_challenge_) == r->digest;
-      return finish_auth(r->user, ok);
-    }
-    case AuthStep::none:
-      break;
-  }
-  return bad_sequence("Error: no authentication in progress");
+  if (!auth_.active()) return bad_sequence("Error: no authentication in progress");
+  return auth_outcome(auth_.respond(line));
 }
 
 // --- scripted replies ---------------------------------------------------------------------------
 
-Effect Protocol::scripted_connect(int code) {
-  if (code == 421) return Effect::close;
-  // RFC 5321 3.1: after a 554 greeting the server waits for QUIT, refusing everything else.
-  if (code == 554) no_service_ = true;
-  return Effect::none;
-}
-
-Effect Protocol::scripted(const Command& cmd, int code) {
+Effect Protocol::follow_reply(const Command& cmd, int code, std::string_view chunk,
+                              std::uint64_t chunk_size) {
   const std::string& v = cmd.verb;
+  if (v == "CONNECT") {
+    if (code == 421) return Effect::close;
+    // RFC 5321 3.1: after a 554 greeting the server waits for QUIT, refusing everything else.
+    if (code == 554) no_service_ = true;
+    return Effect::none;
+  }
+  if (v == "MESSAGE") {
+    reset_transaction();
+    return Effect::none;
+  }
   if (v == "QUIT" || code == 421) return Effect::close;  // RFC 5321 3.8: 421 closes
+  if (v == "BDAT") {
+    if (!is_2xx(code)) {
+      // A refused chunk ends the transaction (RFC 3030 2).
+      if (in_tx_ && tx_.chunking) reset_transaction();
+      return Effect::none;
+    }
+    if (!in_tx_) return Effect::none;
+    const auto args = parse_bdat(cmd.args);
+    tx_.chunking = true;
+    chunks_.append(chunk);
+    chunk_total_ += chunk_size;
+    return args && args->last ? Effect::accept_message : Effect::none;
+  }
   if (v == "RCPT" && in_tx_) ++tx_.rcpt_attempts;
   if (v == "DATA" && code == 354) return Effect::read_data;
   if (v == "STARTTLS" && code == 220) return Effect::start_tls;
@@ -574,27 +548,6 @@ Effect Protocol::scripted(const Command& cmd, int code) {
     authenticated_ = true;
   }
   return Effect::none;
-}
-
-Effect Protocol::scripted_bdat(const Command& cmd, std::string_view kept, std::uint64_t size,
-                               int code) {
-  if (code == 421) return Effect::close;
-  const auto args = parse_bdat(cmd.args);
-  if (!is_2xx(code)) {
-    // A refused chunk ends the transaction (RFC 3030 2).
-    if (in_tx_ && tx_.chunking) reset_transaction();
-    return Effect::none;
-  }
-  if (!in_tx_) return Effect::none;
-  tx_.chunking = true;
-  chunks_.append(kept);
-  chunk_total_ += size;
-  return args && args->last ? Effect::accept_message : Effect::none;
-}
-
-bool Protocol::scripted_message(int code) {
-  reset_transaction();
-  return is_2xx(code);
 }
 
 }  // namespace protofarm::smtp

@@ -7,7 +7,7 @@
 // is, lives here, one handler per verb, so a conversation is unit-tested as strings
 // (tests/unit/smtp_protocol_test.cpp).
 //
-// When a rule answers instead of the built-in behaviour, scripted() keeps the state in step
+// When a rule answers instead of the built-in behaviour, follow_reply() keeps the state in step
 // with the code the rule replied with, as a real server's state follows its own replies: a 250
 // to RCPT adds the recipient, a 354 to DATA starts reading the body, a 220 to STARTTLS starts
 // TLS, any 421 closes the connection.
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "fakes/common/recorder.hpp"
+#include "fakes/common/sasl.hpp"
 #include "fakes/smtp/smtp_codec.hpp"
 
 namespace protofarm::smtp {
@@ -126,13 +127,13 @@ class Protocol {
   void tls_started();
 
   // A rule answered instead of the built-in behaviour, with a reply that starts with `code`
-  // (0 when it does not start with a code). Keeps the state in step; returns what follows.
-  Effect scripted_connect(int code);
-  Effect scripted(const Command& cmd, int code);
-  Effect scripted_bdat(const Command& cmd, std::string_view kept, std::uint64_t size, int code);
-  // The message stage was scripted: whether the reply accepted the message. Ends the
-  // transaction either way.
-  bool scripted_message(int code);
+  // (0 when it does not start with a code): keeps the state in step, as a real server's state
+  // follows its own replies (scenarios/README.md, "What a scripted reply does"), and returns what
+  // follows. `cmd.verb` is the request's `on`: a command, CONNECT (the greeting) or MESSAGE (the
+  // message stage; the transaction ends). For BDAT, `chunk` is the kept part of the chunk that
+  // was read and `chunk_size` its size; a 2xx to BDAT LAST gives Effect::accept_message.
+  Effect follow_reply(const Command& cmd, int code, std::string_view chunk = {},
+                      std::uint64_t chunk_size = 0);
 
   const Envelope& envelope() const { return tx_; }
   bool in_transaction() const { return in_tx_; }
@@ -160,8 +161,8 @@ class Protocol {
   std::vector<std::string> ehlo_lines() const;
   std::optional<Reply> check_mail_params(const std::vector<Param>& params);
   std::optional<Reply> check_rcpt_params(const std::vector<Param>& params) const;
-  Outcome finish_auth(const std::string& user, bool ok);
-  Outcome auth_step(const std::string& decoded);
+  // The reply to a step of the AUTH exchange: a 334 challenge, or the outcome (RFC 4954 4, 6).
+  Outcome auth_outcome(const SaslStep& step);
   void reset_transaction();
 
   const Options& options_;
@@ -178,9 +179,7 @@ class Protocol {
   Envelope tx_;
   std::string chunks_;
   std::uint64_t chunk_total_ = 0;
-  // AUTH exchange in progress.
-  enum class AuthStep { none, plain, login_user, login_password, cram } auth_ = AuthStep::none;
-  std::string auth_mechanism_, auth_user_, cram_challenge_;
+  SaslExchange auth_;  // the AUTH exchange, active while the client owes a response
 };
 
 }  // namespace protofarm::smtp

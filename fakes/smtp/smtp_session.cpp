@@ -1,5 +1,7 @@
 #include "fakes/smtp/smtp_session.hpp"
 
+#include "fakes/common/bytes.hpp"
+
 #include <algorithm>
 
 namespace protofarm::smtp {
@@ -34,9 +36,8 @@ class SmtpSession {
 
   // Sends the outcome's reply, then records its events. False when the connection is gone.
   Task<bool> deliver(const Outcome& outcome);
-  // The code of the reply the last rule answered with (0: none, or it starts with no code);
-  // nullopt when no rule replied (the built-in did).
-  std::optional<int> scripted_code() const;
+  // The hook for scripted replies (session.hpp): the state follows the rule's reply code.
+  Task<Flow> scripted(const Session::ScriptedReply& reply);
   // Reads and discards the rest of an over-long line; `head` is its start. Records it all.
   Task<FrameStatus> discard_rest(std::string head, Json extra);
   void record_data(std::string& raw, bool force);
@@ -48,16 +49,44 @@ class SmtpSession {
   const Options& options_;
   Protocol proto_;
   std::uint64_t messages_ = 0;
+  // The BDAT chunk being answered (what the scripted hook needs of it).
+  std::string_view chunk_;
+  std::uint64_t chunk_size_ = 0;
+  // The code a rule answered the message stage with (nullopt: the built-in answered).
+  std::optional<int> message_code_;
 };
 
-std::optional<int> SmtpSession::scripted_code() const {
-  const Rule* rule = s_.last_rule();
-  if (!rule || !rule->action.answers()) return std::nullopt;
-  if (rule->action.reply) {
-    if (rule->action.reply->empty()) return 0;
-    return reply_code_of(rule->action.reply->front());
+Task<Flow> SmtpSession::scripted(const Session::ScriptedReply& reply) {
+  const int code = reply_code_of(reply.status_line);
+  Command cmd;
+  cmd.verb = to_upper(reply.request.on);
+  if (cmd.verb == "MESSAGE") {
+    // The message stage records the message with this code, and the transaction ends.
+    message_code_ = code;
+    proto_.follow_reply(cmd, code);
+    co_return Flow::next;
   }
-  return reply_code_of(*rule->action.raw);
+  cmd.args = std::string(reply.request.args);
+  if (cmd.verb == "BDAT") {
+    // A scripted 2xx to BDAT LAST accepts the message the chunks make.
+    const Envelope env = proto_.envelope();
+    const Effect effect = proto_.follow_reply(cmd, code, chunk_, chunk_size_);
+    if (effect == Effect::accept_message) {
+      const std::uint64_t total = proto_.chunk_total();
+      std::string content = proto_.take_chunks();
+      ++messages_;
+      Outcome accepted;
+      accepted.accepted = true;
+      record_message(env, content, total, "BDAT", true, &accepted, true, Json::object());
+      proto_.follow_reply(Command{"MESSAGE", {}}, code);
+      co_return Flow::next;
+    }
+    if (reply.ending) co_return Flow::next;
+    co_return co_await follow(effect);
+  }
+  const Effect effect = proto_.follow_reply(cmd, code);
+  if (reply.ending) co_return Flow::next;
+  co_return co_await follow(effect);
 }
 
 Task<bool> SmtpSession::deliver(const Outcome& outcome) {
@@ -87,16 +116,11 @@ Task<FrameStatus> SmtpSession::discard_rest(std::string head, Json extra) {
 }
 
 Task<void> SmtpSession::run() {
+  s_.on_scripted_reply([this](const Session::ScriptedReply& r) { return scripted(r); });
   Flow flow = co_await s_.answer("connect", s_.conn().peer(), [&]() -> Task<Flow> {
     co_return co_await s_.send(proto_.render(proto_.greeting())) ? Flow::next : Flow::end;
   });
   if (flow == Flow::end) co_return;
-  if (const auto code = scripted_code()) {
-    if (proto_.scripted_connect(*code) == Effect::close) {
-      co_await s_.conn().close(CloseReason::server);
-      co_return;
-    }
-  }
   for (;;) {
     Frame frame = co_await s_.reader().read_line(kMaxAuthLine);
     if (frame.status == FrameStatus::too_long) {
@@ -142,20 +166,16 @@ Task<Flow> SmtpSession::command(std::string line) {
   s_.record_client(line, std::move(extra));
   if (cmd.verb == "BDAT") co_return co_await bdat(cmd);
 
-  Outcome outcome;
-  bool built_in = false;
+  // The built-in reply's effect (read a body, start TLS, ...) follows once the rule's `then`
+  // had its say (`on: DATA, then: reset` resets after the 354); a scripted reply's effect comes
+  // through the hook.
+  Effect effect = Effect::none;
   const Flow flow = co_await s_.answer(cmd.verb, cmd.args, [&]() -> Task<Flow> {
-    built_in = true;
-    outcome = proto_.handle(cmd);
+    const Outcome outcome = proto_.handle(cmd);
+    effect = outcome.effect;
     co_return co_await deliver(outcome) ? Flow::next : Flow::end;
   });
   if (flow == Flow::end) co_return Flow::end;
-  Effect effect = Effect::none;
-  if (built_in) {
-    effect = outcome.effect;
-  } else if (const auto code = scripted_code()) {
-    effect = proto_.scripted(cmd, *code);
-  }
   co_return co_await follow(effect);
 }
 
@@ -166,8 +186,7 @@ Task<Flow> SmtpSession::follow(Effect effect) {
     case Effect::accept_message:
       co_return Flow::next;
     case Effect::close:
-      co_await s_.conn().close(CloseReason::server);
-      co_return Flow::end;
+      co_return co_await s_.end();
     case Effect::read_data:
       co_return co_await read_data();
     case Effect::start_tls:
@@ -260,41 +279,21 @@ Task<Flow> SmtpSession::bdat(const Command& cmd) {
     record_data(raw, true);
   }
 
-  Outcome outcome;
-  bool built_in = false;
+  chunk_ = kept;
+  chunk_size_ = size;
+  Effect effect = Effect::none;
   const Flow flow = co_await s_.answer("BDAT", cmd.args, [&]() -> Task<Flow> {
-    built_in = true;
-    outcome = proto_.bdat(cmd, kept, size);
+    const Outcome outcome = proto_.bdat(cmd, kept, size);
+    effect = outcome.effect;
     co_return co_await deliver(outcome) ? Flow::next : Flow::end;
   });
   if (flow == Flow::end) co_return Flow::end;
-  Effect effect = Effect::none;
-  if (built_in) {
-    effect = outcome.effect;
-  } else if (const auto code = scripted_code()) {
-    // Keep the envelope: a scripted 2xx to BDAT LAST accepts the message.
-    const Envelope env = proto_.envelope();
-    effect = proto_.scripted_bdat(cmd, kept, size, *code);
-    if (effect == Effect::accept_message) {
-      const std::uint64_t total = proto_.chunk_total();
-      std::string content = proto_.take_chunks();
-      ++messages_;
-      Outcome accepted;
-      accepted.accepted = true;
-      record_message(proto_.envelope(), content, total, "BDAT", true, &accepted, true,
-                     Json::object());
-      proto_.scripted_message(*code);
-      co_return Flow::next;
-    }
-  }
-  if (effect == Effect::message) {
-    const Envelope env = proto_.envelope();
-    const std::uint64_t total = proto_.chunk_total();
-    std::string content = proto_.take_chunks();
-    co_return co_await message_stage(env, std::move(content), total, Body{total, 0}, "BDAT",
-                                     Json::object());
-  }
-  co_return co_await follow(effect);
+  if (effect != Effect::message) co_return co_await follow(effect);
+  const Envelope env = proto_.envelope();
+  const std::uint64_t total = proto_.chunk_total();
+  std::string content = proto_.take_chunks();
+  co_return co_await message_stage(env, std::move(content), total, Body{total, 0}, "BDAT",
+                                   Json::object());
 }
 
 Task<Flow> SmtpSession::message_stage(const Envelope& env, std::string content, std::uint64_t size,
@@ -302,6 +301,7 @@ Task<Flow> SmtpSession::message_stage(const Envelope& env, std::string content, 
   const std::uint64_t number = ++messages_;
   Outcome outcome;
   bool built_in = false;
+  message_code_.reset();
   const Flow flow = co_await s_.answer("message", content, [&]() -> Task<Flow> {
     built_in = true;
     outcome = proto_.end_of_message(body, number);
@@ -310,11 +310,10 @@ Task<Flow> SmtpSession::message_stage(const Envelope& env, std::string content, 
   std::optional<bool> accepted;
   if (built_in) {
     accepted = outcome.accepted;
-  } else {
+  } else if (message_code_) {
     // A rule answered: its reply code says whether the message was taken.
-    const auto code = scripted_code();
-    accepted = proto_.scripted_message(code.value_or(0));
-    if (code) extra["reply"] = *code;
+    accepted = *message_code_ >= 200 && *message_code_ < 300;
+    extra["reply"] = *message_code_;
   }
   record_message(env, content, size, via, true, built_in ? &outcome : nullptr, accepted,
                  std::move(extra));
@@ -348,13 +347,14 @@ void SmtpSession::record_message(const Envelope& env, const std::string& content
     for (auto& [k, v] : extra.items()) e[k] = v;
   s_.rec().event("message", std::move(e));
   if (taken) {
-    MailMessage m;
-    m.smtp_server = s_.server().name();
-    m.session = s_.number();
-    m.mail_from = env.mail_from;
-    m.recipients = env.recipients;
-    m.content = content;
-    s_.server().services().mail.deliver(m);
+    Publication p;
+    p.server = s_.server().name();
+    p.session = s_.number();
+    p.kind = "message";
+    p.meta["mail_from"] = env.mail_from;
+    p.meta["recipients"] = env.recipients;
+    p.content = content;
+    s_.server().services().bus.publish(p);
   }
 }
 
@@ -388,8 +388,7 @@ Task<Flow> SmtpSession::start_tls() {
   // condition is itself a co_await (the coroutine traps with SIGILL).
   const bool upgraded = co_await s_.start_tls();
   if (!upgraded) {
-    co_await s_.conn().close(CloseReason::server);
-    co_return Flow::end;
+    co_return co_await s_.end();
   }
   proto_.tls_started();
   co_return Flow::next;

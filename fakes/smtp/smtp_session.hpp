@@ -7,8 +7,9 @@
 // chunk, run the message stage (`on: message`), go on with an AUTH exchange, or start TLS after
 // discarding what the client pipelined behind STARTTLS (RFC 3207 4.2). Every byte the client
 // sends is recorded: commands one event each, bodies as events marked "data": true. Each
-// message becomes a `message` event and a saved .eml file; accepted ones also go to the farm's
-// MailDrop. A client that vanishes mid-message leaves a message event with "complete": false.
+// message becomes a `message` event and a saved .eml file; accepted ones are also published on
+// the farm's bus (kind "message", meta mail_from and recipients) for POP3's deliveries_from. A
+// client that vanishes mid-message leaves a message event with "complete": false.
 #pragma once
 
 #include "fakes/common/session.hpp"

@@ -29,7 +29,7 @@ struct Config {
   bool echo = false;
 };
 
-class TcpFake final : public Fake {
+class TcpFake final : public StreamFake {
  public:
   TcpFake(Server& server, Config config) : server_(server), config_(std::move(config)) {}
 
@@ -259,6 +259,9 @@ FakeFactory factory() {
   FakeFactory f;
   f.protocol = "tcp";
   f.transport = Transport::stream;
+  f.schema = tcp_schema_fragment();
+  f.contract_config = "banner: \"hello\\r\\n\"\n";
+  f.contract_greeting = "hello\r\n";
   f.create = create;
   return f;
 }

@@ -11,6 +11,11 @@
 
 #include "fakes/common/fake.hpp"
 
+namespace protofarm {
+// fakes/tcp/schema.json, built into the program (CMakeLists.txt).
+std::string_view tcp_schema_fragment();
+}  // namespace protofarm
+
 namespace protofarm::tcp {
 
 FakeFactory factory();

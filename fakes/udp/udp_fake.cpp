@@ -72,11 +72,11 @@ void record_datagram(SessionRecorder& rec, bool from_client, std::string_view by
   }
 }
 
-class UdpFake final : public Fake {
+class UdpFake final : public DatagramFake {
  public:
   UdpFake(Server& server, Config config) : server_(server), config_(std::move(config)) {}
 
-  Task<void> serve_datagrams(DatagramSocket& socket) override;
+  Task<void> serve(DatagramSocket& socket) override;
   void shutdown() override;
 
  private:
@@ -133,6 +133,7 @@ std::shared_ptr<Peer> UdpFake::peer_for(const Endpoint& from) {
   const std::uint64_t number = server_.next_session();
   peer->rec = std::make_unique<SessionRecorder>(
       server_.services().sink, config.name, config.protocol, number, describe_peer(from), local_);
+  peer->rec->set_datagrams();
   if (config.faults && config.faults->applies_to(number)) {
     peer->latency = config.faults->connection.latency;
     peer->refused = config.faults->refuse;
@@ -244,7 +245,7 @@ Task<void> UdpFake::send_answer(std::shared_ptr<Peer> peer, Answer answer, Datag
   }
 }
 
-Task<void> UdpFake::serve_datagrams(DatagramSocket& socket) {
+Task<void> UdpFake::serve(DatagramSocket& socket) {
   error_code ec;
   const Endpoint local = socket.local_endpoint(ec);
   local_ = ec ? std::string("unknown") : describe_endpoint(local.data(), local.size());
@@ -276,7 +277,7 @@ void UdpFake::shutdown() {
 }
 
 std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
-  Config config = parse_config(cfg, server.config().rules, server.config().max_line);
+  Config config = parse_config(cfg, server.config().max_line);
   return std::make_unique<UdpFake>(server, std::move(config));
 }
 
@@ -287,6 +288,8 @@ FakeFactory factory() {
   f.protocol = "udp";
   f.transport = Transport::datagram;
   f.supports_tls = false;
+  f.rules = rule_syntax();
+  f.schema = udp_schema_fragment();
   f.create = create;
   return f;
 }

@@ -15,6 +15,11 @@
 
 #include "fakes/common/fake.hpp"
 
+namespace protofarm {
+// fakes/udp/schema.json, built into the program (CMakeLists.txt).
+std::string_view udp_schema_fragment();
+}  // namespace protofarm
+
 namespace protofarm::udp {
 
 FakeFactory factory();

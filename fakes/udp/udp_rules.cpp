@@ -8,40 +8,6 @@ namespace protofarm::udp {
 
 namespace {
 
-RuleExtras parse_extras(const Cfg& cfg, const Rule& rule) {
-  RuleExtras x;
-  if (cfg.has("hex_prefix")) {
-    const Cfg p = cfg["hex_prefix"];
-    x.hex_prefix = hex_decode(p.str());
-    if (!x.hex_prefix)
-      p.error("not valid hex: expected pairs of hex digits like \"ff 00 1a\"");
-    else if (x.hex_prefix->empty())
-      p.error("expected at least one byte");
-  }
-  if (cfg.has("duplicate")) {
-    const Cfg d = cfg["duplicate"];
-    const auto n = d.integer(0);
-    if (n < 0 || n > static_cast<std::int64_t>(kMaxDuplicate))
-      d.error("expected a number of extra copies from 0 to " + std::to_string(kMaxDuplicate));
-    else
-      x.duplicate = static_cast<unsigned>(n);
-  }
-  if (cfg.has("truncate")) {
-    const Cfg t = cfg["truncate"];
-    x.truncate = static_cast<std::size_t>(t.size_bytes(0));
-  }
-  if (cfg.has("gap")) x.gap = cfg["gap"].duration();
-  if (cfg.has("pace") || cfg.has("fragment"))
-    cfg[cfg.has("pace") ? "pace" : "fragment"].error(
-        "udp answers are whole datagrams: pace and fragment do not apply (use delay, gap, "
-        "duplicate or truncate)");
-  if (rule.on == "CONNECT")
-    cfg["on"].error("udp has no connections: `on: connect` never happens (rules see datagrams)");
-  if (rule.action.then == Then::reset)
-    cfg["then"].error("udp has no connection to reset; use close (end the peer's session) or hang");
-  return x;
-}
-
 void reject_fault_keys(const Cfg& faults) {
   if (!faults.is_map()) return;
   static const std::vector<std::pair<std::string, std::string>> kNot = {
@@ -54,42 +20,89 @@ void reject_fault_keys(const Cfg& faults) {
     if (faults.has(key)) faults[key].error(why);
 }
 
+std::shared_ptr<const RuleExtension> parse_hex_prefix(const Cfg& p, const Cfg&) {
+  auto x = std::make_shared<HexPrefix>();
+  auto bytes = hex_decode(p.str());
+  if (!bytes) {
+    p.error("not valid hex: expected pairs of hex digits like \"ff 00 1a\"");
+    return nullptr;
+  }
+  if (bytes->empty()) {
+    p.error("expected at least one byte");
+    return nullptr;
+  }
+  x->bytes = std::move(*bytes);
+  return x;
+}
+
+std::shared_ptr<const RuleExtension> parse_duplicate(const Cfg& d, const Cfg&) {
+  const auto n = d.integer(0);
+  if (n < 0 || n > static_cast<std::int64_t>(kMaxDuplicate)) {
+    d.error("expected a number of extra copies from 0 to " + std::to_string(kMaxDuplicate));
+    return nullptr;
+  }
+  auto x = std::make_shared<Duplicate>();
+  x->copies = static_cast<unsigned>(n);
+  return x;
+}
+
+std::shared_ptr<const RuleExtension> parse_truncate(const Cfg& t, const Cfg&) {
+  auto x = std::make_shared<Truncate>();
+  x->length = static_cast<std::size_t>(t.size_bytes(0));
+  return x;
+}
+
+std::shared_ptr<const RuleExtension> parse_gap(const Cfg& g, const Cfg&) {
+  auto x = std::make_shared<Gap>();
+  x->gap = g.duration();
+  return x;
+}
+
+void check_rule(const Cfg& cfg, const Rule& rule) {
+  if (cfg.has("pace") || cfg.has("fragment"))
+    cfg[cfg.has("pace") ? "pace" : "fragment"].error(
+        "udp answers are whole datagrams: pace and fragment do not apply (use delay, gap, "
+        "duplicate or truncate)");
+  if (rule.on == "CONNECT")
+    cfg["on"].error("udp has no connections: `on: connect` never happens (rules see datagrams)");
+  if (rule.action.then == Then::reset)
+    cfg["then"].error("udp has no connection to reset; use close (end the peer's session) or hang");
+}
+
 }  // namespace
 
-Config parse_config(const Cfg& server, const std::vector<Rule>& rules, std::size_t max_line) {
+RuleSyntax rule_syntax() {
+  RuleSyntax syntax;
+  syntax.keys = {{"hex_prefix", parse_hex_prefix},
+                 {"duplicate", parse_duplicate},
+                 {"truncate", parse_truncate},
+                 {"gap", parse_gap}};
+  syntax.check = check_rule;
+  return syntax;
+}
+
+Config parse_config(const Cfg& server, std::size_t max_line) {
   Config config;
   config.echo = server.bool_or("echo", false);
   config.max_datagram = std::min(max_line, kMaxDatagram);
-  const Cfg list = server["rules"];
-  config.extras.reserve(rules.size());
-  // parse_rules skipped items that are not maps (and reported them): walk the list the same way
-  // so that extras[i] belongs to rules[i].
-  std::size_t next = 0;
-  list.for_each_item([&](const Cfg& item) {
-    if (!item.is_map() || next >= rules.size()) return;
-    config.extras.push_back(parse_extras(item, rules[next]));
-    ++next;
-  });
-  config.extras.resize(rules.size());
   reject_fault_keys(server["faults"]);
   return config;
 }
 
 Answer plan_answer(RuleEngine& rules, const Config& config, std::string_view datagram) {
   Answer answer;
-  const auto accept = [&](std::size_t index, const Rule&) {
-    if (index >= config.extras.size()) return true;
-    const auto& prefix = config.extras[index].hex_prefix;
-    return !prefix || datagram.substr(0, prefix->size()) == *prefix;
-  };
-  answer.match = rules.match(first_word(datagram), datagram, accept);
+  const std::string verb = first_word(datagram);
+  answer.match = rules.match(Request{verb, datagram, {}});
 
   std::vector<std::string> payloads;
-  RuleExtras none;
-  const RuleExtras* extras = &none;
+  unsigned duplicate = 0;
+  std::optional<std::size_t> truncate;
+  Duration gap{0};
   if (answer.match) {
-    const auto index = static_cast<std::size_t>(answer.match->rule - rules.rules().data());
-    if (index < config.extras.size()) extras = &config.extras[index];
+    const Rule& rule = *answer.match->rule;
+    if (const auto* d = rule.extension<Duplicate>("duplicate")) duplicate = d->copies;
+    if (const auto* t = rule.extension<Truncate>("truncate")) truncate = t->length;
+    if (const auto* g = rule.extension<Gap>("gap")) gap = g->gap;
     const RuleAction& action = answer.match->action();
     answer.delay = action.delay;
     answer.then = action.then;
@@ -106,15 +119,15 @@ Answer plan_answer(RuleEngine& rules, const Config& config, std::string_view dat
   }
 
   for (const auto& payload : payloads) {
-    for (unsigned copy = 0; copy <= extras->duplicate; ++copy) {
+    for (unsigned copy = 0; copy <= duplicate; ++copy) {
       Outgoing out;
       out.bytes = payload;
       out.copy = copy;
-      if (extras->truncate && payload.size() > *extras->truncate) {
+      if (truncate && payload.size() > *truncate) {
         out.cut_from = payload.size();
-        out.bytes.resize(*extras->truncate);
+        out.bytes.resize(*truncate);
       }
-      if (!answer.datagrams.empty()) out.before = extras->gap;
+      if (!answer.datagrams.empty()) out.before = gap;
       answer.datagrams.push_back(std::move(out));
     }
   }

@@ -3,8 +3,9 @@
 // A datagram is a request: `on` compares with its first word (so text protocols read like the
 // tcp fake's rules mode), `match` searches the whole datagram as received, and the udp key
 // `hex_prefix` requires the datagram to start with given bytes. The common RuleEngine does the
-// counting (times, after) and the states, with hex_prefix as an extra predicate, so a rule
-// whose prefix does not match is not counted.
+// counting (times, after) and the states; the udp keys are registered as rule keys
+// (rule_syntax()), hex_prefix as a predicate, so a rule whose prefix does not match is not
+// counted, and duplicate, truncate and gap as data the answer reads back from the rule.
 //
 // plan_answer() turns the rule that fired (or the built-in echo) into the list of datagrams to
 // send, with `reply` lines (one datagram each, nothing added), `raw` bytes, `truncate` and
@@ -28,24 +29,34 @@ inline constexpr unsigned kMaxDuplicate = 100;
 // The largest datagram read; a datagram longer than the server's max_line is cut to it anyway.
 inline constexpr std::size_t kMaxDatagram = 256 * 1024;
 
-// The udp-only keys of one rule.
-struct RuleExtras {
-  std::optional<std::string> hex_prefix;  // decoded: the datagram must start with these bytes
-  unsigned duplicate = 0;                 // extra copies of every reply datagram
-  std::optional<std::size_t> truncate;    // cut every reply datagram to its first N bytes
-  Duration gap{0};                        // pause between the datagrams of one answer
+// The udp keys of a rule, parsed (each key is its own RuleExtension).
+struct HexPrefix : RuleExtension {
+  std::string bytes;  // decoded: the datagram must start with these bytes
+  bool accept(const Request& request) const override { return request.args.starts_with(bytes); }
 };
+struct Duplicate : RuleExtension {
+  unsigned copies = 0;  // extra copies of every reply datagram
+};
+struct Truncate : RuleExtension {
+  std::size_t length = 0;  // cut every reply datagram to its first N bytes
+};
+struct Gap : RuleExtension {
+  Duration gap{0};  // pause between the datagrams of one answer
+};
+
+// The udp rule syntax: any `on`, the keys above, and the checks that report, at their own line
+// and column, the rule keys that mean nothing for datagrams (on: connect, then: reset, pace,
+// fragment).
+RuleSyntax rule_syntax();
 
 struct Config {
-  bool echo = false;               // built-in behaviour: send the datagram back
-  std::size_t max_datagram = 0;    // longer datagrams are recorded cut, and not answered
-  std::vector<RuleExtras> extras;  // one per rule of the server, in the same order
+  bool echo = false;             // built-in behaviour: send the datagram back
+  std::size_t max_datagram = 0;  // longer datagrams are recorded cut, and not answered
 };
 
-// Parses the udp keys of one server (`echo`, each rule's udp keys) and reports, at their own
-// line and column, the rule and fault keys that mean nothing for datagrams (on: connect,
-// then: reset, pace, fragment; faults reset_after, pace, fragment, gap).
-Config parse_config(const Cfg& server, const std::vector<Rule>& rules, std::size_t max_line);
+// Parses the udp keys of one server (`echo`) and reports the fault keys that mean nothing for
+// datagrams (reset_after, pace, fragment, gap).
+Config parse_config(const Cfg& server, std::size_t max_line);
 
 // One datagram to send.
 struct Outgoing {

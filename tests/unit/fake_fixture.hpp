@@ -1,5 +1,6 @@
-// A fake as the farm runs it, without a network: one server loaded from YAML with the farm's
-// services, and whole sessions over a socketpair. Shared by the protocol fakes' unit tests.
+// A fake as the farm runs it, without a network: one server loaded from YAML by the farm's own
+// loader, with the farm's services, and whole sessions over a socketpair. Shared by the protocol
+// fakes' unit tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "controller/scenario.hpp"
 #include "fakes/common/fake.hpp"
 #include "fakes/common/listener.hpp"
 #include "fakes/common/rules.hpp"
@@ -36,32 +38,43 @@ class FakeFixture : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  // Loads `yaml` as the config of the server; returns the errors (empty when all is well).
+  // Loads `yaml` as the config of the server, through the farm's own loader (schema check,
+  // common keys, TLS, rules): it is written into DIR/scenario.yaml as the server's entry, below
+  // one line per other server. Returns the errors (empty when all is well); their positions are
+  // the file's, so the server's keys start at line header_lines() + 1, column 5.
   // `protocols` names the scenario's other servers, for keys that refer to them.
   std::string load(const std::string& yaml, std::map<std::string, std::string> protocols = {}) {
-    context_ = std::make_shared<ScenarioContext>();
-    context_->file = (dir_ / "scenario.yaml").string();
-    protocols[name_] = protocol_;
-    context_->server_protocols = std::move(protocols);
-    ServerConfig config;
-    config.name = name_;
-    config.protocol = protocol_;
-    config.node = YAML::Load(yaml);
-    config.scenario = context_;
-    config.idle_timeout = std::chrono::seconds(5);
-    if (config.node["max_line"]) config.max_line = config.node["max_line"].as<std::size_t>();
-    if (config.node["tls"]) config.tls.mode = TlsMode::starttls;
-    errors_ = ConfigErrors("scenario.yaml");
-    config.rules = parse_rules(Cfg(config.node["rules"], "servers." + name_ + ".rules", &errors_),
-                               factory_.rule_verbs);
-    start(config);
+    std::string text = "name: unit\nservers:\n";
+    header_lines_ = 2;
+    for (const auto& [name, protocol] : protocols) {
+      text += "  " + name + ": {protocol: " + protocol + "}\n";
+      ++header_lines_;
+    }
+    text += "  " + name_ + ":\n";
+    ++header_lines_;
+    std::istringstream lines(yaml);
+    for (std::string line; std::getline(lines, line);) text += "    " + line + "\n";
+    const std::filesystem::path file = dir_ / "scenario.yaml";
+    std::ofstream(file, std::ios::binary) << text;
+    errors_ = ConfigErrors(file.string());
+    auto loaded = load_scenario(file.string(), errors_);
+    if (!loaded) return errors_.format();
+    context_ = loaded->context;
+    for (const auto& config : loaded->servers)
+      if (config.name == name_) start(config);
     return errors_.format();
   }
+  int header_lines() const { return header_lines_; }
 
   // Creates the server and its fake from `config` (what load() did, or a changed copy).
   void start(const ServerConfig& config) {
     server_.reset();
     server_ = std::make_unique<Server>(config, services_);
+    if (config.tls.mode != TlsMode::none) {
+      // As the farm's bind() does: a generated certificate unless the scenario names one.
+      if (config.tls.cert_file.empty()) tls_.set_directory(dir_ / "tls");
+      server_->set_tls_context(&tls_.server_context(config.tls));
+    }
     const Cfg cfg(server_->config().node, "servers." + name_, &errors_);
     auto fake = factory_.create(*server_, cfg);
     EXPECT_TRUE(fake);
@@ -109,10 +122,11 @@ class FakeFixture : public ::testing::Test {
   TranscriptSink sink_;
   ConnectionRegistry connections_;
   TlsContexts tls_;
-  MailDrop mail_;
-  FarmServices services_{io_, sink_, connections_, tls_, mail_};
+  FarmBus bus_;
+  FarmServices services_{io_, sink_, connections_, tls_, bus_};
   std::shared_ptr<ScenarioContext> context_;
   ConfigErrors errors_;
+  int header_lines_ = 0;
   std::unique_ptr<Server> server_;
 };
 

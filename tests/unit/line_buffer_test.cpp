@@ -278,3 +278,25 @@ TEST_F(ReaderTest, EndOfInputWithALastLineWithoutLf) {
 
 }  // namespace
 }  // namespace protofarm
+
+namespace protofarm {
+namespace {
+
+TEST(LineBufferUnread, BytesGivenBackComeFirstAndAreScannedForLines) {
+  LineBuffer b;
+  b.append("GET / HTTP/1.1\r\nHost: a\r\n\r\nNEXT\n");
+  std::string taken = b.take_all();
+  // Another parser used the first request and gives back the pipelined rest.
+  b.unread(std::string_view(taken).substr(taken.find("NEXT")));
+  EXPECT_EQ(b.pop_line(), "NEXT\n");
+  EXPECT_TRUE(b.empty());
+  b.append("tail\n");
+  ASSERT_EQ(b.pop_some(2), "ta");  // start_ moves on: unread now fits in front
+  b.unread("xy");
+  EXPECT_EQ(b.view(), "xyil\n");
+  b.unread("a longer piece than the room in front ");
+  EXPECT_EQ(b.pop_line(), "a longer piece than the room in front xyil\n");
+}
+
+}  // namespace
+}  // namespace protofarm

@@ -1,8 +1,8 @@
-// The POP3 codec, byte by byte: command parsing, replies, octet counts, dot-stuffing, TOP,
-// APOP and SASL decoding.
+// The POP3 codec, byte by byte: command parsing, replies, TOP, unique-ids. The shared parts are
+// tested on their own: multiline_test (octet counts, dot-stuffing), digest_test (APOP's MD5),
+// sasl_test.
 #include <gtest/gtest.h>
 
-#include "fakes/common/bytes.hpp"
 #include "fakes/pop3/pop3_codec.hpp"
 
 namespace protofarm::pop3 {
@@ -63,24 +63,6 @@ TEST(Pop3Codec, Replies) {
   EXPECT_EQ(multiline("", {}), "+OK\r\n.\r\n");
 }
 
-TEST(Pop3Codec, NormalizesLineEndsAndCountsOctetsAsSent) {
-  EXPECT_EQ(normalize_message("a\nb\n"), "a\r\nb\r\n");
-  EXPECT_EQ(normalize_message("a\r\nb\r\n"), "a\r\nb\r\n");
-  EXPECT_EQ(normalize_message("a\r\nb"), "a\r\nb\r\n");  // a final line end is added
-  EXPECT_EQ(normalize_message("a\r"), "a\r\n");
-  EXPECT_EQ(normalize_message("a\rb\n"), "a\rb\r\n");  // a lone CR inside a line stays
-  EXPECT_EQ(normalize_message("\n\n"), "\r\n\r\n");
-  EXPECT_EQ(normalize_message(""), "");
-  EXPECT_EQ(normalize_message("Subject: x\n\nhi\n").size(), 18u);
-}
-
-TEST(Pop3Codec, DotStuffsLinesThatBeginWithADot) {
-  EXPECT_EQ(dot_stuff(".\r\n"), "..\r\n.\r\n");
-  EXPECT_EQ(dot_stuff("a\r\n.b\r\n..c\r\nd.\r\n"), "a\r\n..b\r\n...c\r\nd.\r\n.\r\n");
-  EXPECT_EQ(dot_stuff(""), ".\r\n");
-  EXPECT_EQ(dot_stuff("no end"), "no end\r\n.\r\n");
-}
-
 TEST(Pop3Codec, TopReturnsHeaderBlankLineAndNLines) {
   const std::string m = "A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\nl3\r\n";
   EXPECT_EQ(message_top(m, 0), "A: 1\r\nB: 2\r\n\r\n");
@@ -88,39 +70,6 @@ TEST(Pop3Codec, TopReturnsHeaderBlankLineAndNLines) {
   EXPECT_EQ(message_top(m, 10), m);
   EXPECT_EQ(message_top("A: 1\r\n", 3), "A: 1\r\n");  // no body at all
   EXPECT_EQ(message_top("\r\nbody\r\n", 0), "\r\n");  // an empty header
-}
-
-TEST(Pop3Codec, ApopDigestMatchesRfc1939Example) {
-  // RFC 1939 7, the APOP example.
-  EXPECT_EQ(apop_digest("<1896.697170952@dbc.mtview.ca.us>", "tanstaaf"),
-            "c4c9334bac560ecc979e58001b3e22fb");
-  EXPECT_TRUE(digest_equal("C4C9334BAC560ECC979E58001B3E22FB", "c4c9334bac560ecc979e58001b3e22fb"));
-  EXPECT_FALSE(digest_equal("c4c9", "c4c9334bac560ecc979e58001b3e22fb"));
-}
-
-TEST(Pop3Codec, SaslPlain) {
-  auto c = decode_sasl_plain(base64_encode("\0alice\0secret"s));
-  ASSERT_TRUE(c);
-  EXPECT_EQ(c->authzid, "");
-  EXPECT_EQ(c->authcid, "alice");
-  EXPECT_EQ(c->password, "secret");
-  c = decode_sasl_plain(base64_encode("admin\0alice\0pass word"s));
-  ASSERT_TRUE(c);
-  EXPECT_EQ(c->authzid, "admin");
-  EXPECT_EQ(c->password, "pass word");
-  EXPECT_FALSE(decode_sasl_plain(base64_encode("alice secret")));
-  EXPECT_FALSE(decode_sasl_plain(base64_encode("\0\0secret"s)));  // empty authcid
-  EXPECT_FALSE(decode_sasl_plain(base64_encode("a\0b\0c\0d"s)));
-  EXPECT_FALSE(decode_sasl_plain("not base64!"));
-}
-
-TEST(Pop3Codec, SaslLines) {
-  EXPECT_TRUE(is_sasl_cancel("*\r\n"));
-  EXPECT_FALSE(is_sasl_cancel("**\r\n"));
-  EXPECT_EQ(decode_sasl_line("YWxpY2U=\r\n"), "alice");
-  EXPECT_EQ(decode_sasl_line("=\r\n"), "");
-  EXPECT_EQ(decode_sasl_line("YW xp\r\n"), std::nullopt);
-  EXPECT_EQ(decode_sasl_line("%%%\r\n"), std::nullopt);
 }
 
 TEST(Pop3Codec, UniqueIds) {

@@ -285,10 +285,35 @@ TEST_F(RecorderTest, SessionFilesAreWrittenAtomically) {
     EXPECT_NO_THROW(Json::parse(read_file(dir_ / "sessions" / "s" / name))) << name;
 }
 
-TEST_F(RecorderTest, AnEmptySessionIsStillValidJson) {
+TEST_F(RecorderTest, ASessionWithNothingSaidIsStillValidJson) {
   TranscriptSink sink(dir_);
-  sink.write_session("s", 9, Json{{"server", "s"}, {"events", Json::array()}});
-  EXPECT_EQ(Json::parse(read_file(dir_ / "sessions" / "s" / "9.json"))["events"], Json::array());
+  { SessionRecorder rec(sink, "s", "tcp", 9, "p", "l"); }  // the destructor finishes it
+  const Json doc = Json::parse(read_file(dir_ / "sessions" / "s" / "9.json"));
+  ASSERT_EQ(doc["events"].size(), 2u);
+  EXPECT_EQ(doc["events"][0]["event"], "open");
+  EXPECT_EQ(doc["events"][1]["event"], "close");
+  EXPECT_FALSE(doc.contains("transport"));
+}
+
+TEST_F(RecorderTest, ChannelEventsSayTheirChannel) {
+  TranscriptSink sink(dir_);
+  {
+    SessionRecorder rec(sink, "f", "ftp", 1, "p", "l");
+    rec.client("RETR a\r\n");
+    rec.server("hello", "data", Json{{"rule", "r"}});
+    rec.event("data_close", "data", Json{{"bytes", 5}});
+    rec.event("note", "", nullptr);
+    rec.set_datagrams();
+  }
+  const Json doc = Json::parse(read_file(dir_ / "sessions" / "f" / "1.json"));
+  ASSERT_EQ(doc["events"].size(), 6u);
+  EXPECT_FALSE(doc["events"][1].contains("channel"));
+  EXPECT_EQ(doc["events"][2]["channel"], "data");
+  EXPECT_EQ(doc["events"][2]["rule"], "r");
+  EXPECT_EQ(doc["events"][3]["channel"], "data");
+  EXPECT_EQ(doc["events"][3]["bytes"], 5);
+  EXPECT_FALSE(doc["events"][4].contains("channel"));
+  EXPECT_EQ(doc["transport"], "datagram");
 }
 
 TEST_F(RecorderTest, SaveFilePathsAreRelativeToTheDirectory) {

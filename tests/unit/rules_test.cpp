@@ -1,6 +1,7 @@
 // The rule engine: which rule answers a request, how rules count, shared states, and how a
 // `rules:` list is parsed and checked.
 #include "fakes/common/rules.hpp"
+#include "fakes/common/bytes.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,7 +17,7 @@ using std::chrono::milliseconds;
 std::vector<Rule> rules_from(const std::string& yaml, std::vector<std::string> known_on = {}) {
   ConfigErrors errors("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
-  auto rules = parse_rules(Cfg(node, "rules", &errors), known_on);
+  auto rules = parse_rules(Cfg(node, "rules", &errors), RuleSyntax{known_on, {}, {}, {}});
   EXPECT_TRUE(errors.empty()) << errors.format();
   return rules;
 }
@@ -25,7 +26,7 @@ std::vector<Rule> rules_from(const std::string& yaml, std::vector<std::string> k
 std::string rule_errors(const std::string& yaml, std::vector<std::string> known_on = {}) {
   ConfigErrors errors("t.yaml");
   const YAML::Node node = YAML::Load(yaml);
-  parse_rules(Cfg(node, "rules", &errors), known_on);
+  parse_rules(Cfg(node, "rules", &errors), RuleSyntax{known_on, {}, {}, {}});
   return errors.format();
 }
 
@@ -118,7 +119,7 @@ TEST(RuleEngine, OnlyPredicateMatchesCount) {
 }
 
 TEST(RuleEngine, EmptyOnMatchesAnyRequestButNotTheMoments) {
-  RuleEngine engine(rules_from("[{name: all}]"), nullptr);
+  RuleEngine engine(rules_from("[{name: all}]"), nullptr, {"MESSAGE"});
   EXPECT_EQ(answer(engine, "QUIT"), "all");
   EXPECT_EQ(answer(engine, ""), "all");
   EXPECT_TRUE(engine.mentions("whatever"));
@@ -345,7 +346,78 @@ TEST(ParseRules, RulesMustBeAList) {
   EXPECT_EQ(rule_errors("{on: X}\n"), "t.yaml:1:1: error: rules: expected a list of rules\n");
 }
 
-TEST(ToUpper, UppersAscii) { EXPECT_EQ(to_upper("rcpt To:"), "RCPT TO:"); }
+TEST(ToUpper, UppersAscii) { EXPECT_EQ(to_upper("rcpt To:\xe9"), "RCPT TO:\xe9"); }
+
+// A protocol's own key, as a fake registers it: a predicate on a named field of the request.
+struct WhenField : RuleExtension {
+  std::string value;
+  bool accept(const Request& r) const override { return r.field("x") == value; }
+};
+
+RuleSyntax syntax_with_when_x(std::vector<std::string>* checked = nullptr) {
+  RuleSyntax syntax;
+  syntax.moments = {"MESSAGE"};
+  syntax.keys.push_back(RuleKey{"when_x", [](const Cfg& v, const Cfg&) {
+                                  if (v.str() == "bad") {
+                                    v.error("not this");
+                                    return std::shared_ptr<const RuleExtension>();
+                                  }
+                                  auto x = std::make_shared<WhenField>();
+                                  x->value = v.str();
+                                  return std::shared_ptr<const RuleExtension>(x);
+                                }});
+  syntax.check = [checked](const Cfg&, const Rule& rule) {
+    if (checked) checked->push_back(rule.name);
+  };
+  return syntax;
+}
+
+TEST(RuleKeys, AProtocolKeyIsAPredicateThatCountsLikeMatch) {
+  ConfigErrors errors("t.yaml");
+  std::vector<std::string> checked;
+  const YAML::Node node = YAML::Load(R"(
+- name: one
+  when_x: "1"
+  times: 1
+  reply: one
+- name: other
+  reply: other
+)");
+  auto rules = parse_rules(Cfg(node, "rules", &errors), syntax_with_when_x(&checked));
+  ASSERT_TRUE(errors.empty()) << errors.format();
+  EXPECT_EQ(checked, (std::vector<std::string>{"one", "other"}));
+  ASSERT_TRUE(rules[0].extension<WhenField>("when_x"));
+  EXPECT_FALSE(rules[1].extension<WhenField>("when_x"));
+  RuleEngine engine(rules, nullptr, {"MESSAGE"});
+  auto name = [&](std::string_view x) {
+    Request r{"GET", "/", {{"x", x}}};
+    auto m = engine.match(r);
+    return m ? m->rule->name : std::string("-");
+  };
+  // A field that does not match is not counted: the rule's one time is still left.
+  EXPECT_EQ(name("2"), "other");
+  EXPECT_EQ(name("1"), "one");
+  EXPECT_EQ(name("1"), "other");
+}
+
+TEST(RuleKeys, ParseErrorsOfAProtocolKeyAreReportedAtTheValue) {
+  ConfigErrors errors("t.yaml");
+  const YAML::Node node = YAML::Load("- when_x: bad\n  reply: r\n");
+  auto rules = parse_rules(Cfg(node, "rules", &errors), syntax_with_when_x());
+  EXPECT_EQ(errors.format(), "t.yaml:1:11: error: rules[0].when_x: not this\n");
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_TRUE(rules[0].extensions.empty());
+}
+
+TEST(RuleKeys, ACatchAllRuleNeverAnswersTheProtocolsMoments) {
+  RuleEngine engine(rules_from("- reply: any\n"), nullptr, {"MESSAGE"});
+  EXPECT_FALSE(engine.match("message", "body"));
+  EXPECT_FALSE(engine.match("connect", "peer"));
+  EXPECT_TRUE(engine.match("DATA", ""));
+  EXPECT_FALSE(engine.mentions("MESSAGE"));
+  RuleEngine plain(rules_from("- reply: any\n"), nullptr);
+  EXPECT_TRUE(plain.match("message", "body"));  // not a moment of this protocol
+}
 
 }  // namespace
 }  // namespace protofarm

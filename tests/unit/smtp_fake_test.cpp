@@ -1,5 +1,5 @@
 // The smtp fake as the farm runs it, without a network: its scenario keys and their errors,
-// whole sessions over a socketpair with rules, the transcript, and deliveries to the MailDrop.
+// whole sessions over a socketpair with rules, the transcript, and publications on the farm's bus.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -26,8 +26,8 @@ const std::string kSend =
 
 TEST_F(SmtpFake, ServesAPipelinedSession) {
   ASSERT_EQ(load("protocol: smtp\nextensions: [PIPELINING, ENHANCEDSTATUSCODES]\n"), "");
-  std::vector<MailMessage> got;
-  mail_.subscribe("mail", [&](const MailMessage& m) { got.push_back(m); });
+  std::vector<Publication> got;
+  bus_.subscribe("mail", [&](const Publication& m) { got.push_back(m); });
   EXPECT_EQ(converse(kSend),
             "220 localhost ESMTP protofarm\r\n"
             "250-localhost\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n"
@@ -35,8 +35,9 @@ TEST_F(SmtpFake, ServesAPipelinedSession) {
             "250 2.0.0 Ok: queued as " +
                 smtp::queue_id(0, "mail", 1, 1) + "\r\n221 2.0.0 Bye\r\n");
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].mail_from, "a@b.test");
-  EXPECT_EQ(got[0].recipients, std::vector<std::string>{"c@d.test"});
+  EXPECT_EQ(got[0].meta["mail_from"], "a@b.test");
+  EXPECT_EQ(got[0].meta["recipients"].get<std::vector<std::string>>(),
+            std::vector<std::string>{"c@d.test"});
   EXPECT_EQ(got[0].content, "Subject: t\r\n\r\n.dot\r\n");
   EXPECT_EQ(got[0].session, 1u);
   const std::string doc = session_doc(1);
@@ -62,8 +63,8 @@ rules:
     reply: "251 2.1.5 will forward"
 )"),
             "");
-  std::vector<MailMessage> got;
-  mail_.subscribe("mail", [&](const MailMessage& m) { got.push_back(m); });
+  std::vector<Publication> got;
+  bus_.subscribe("mail", [&](const Publication& m) { got.push_back(m); });
   const std::string out = converse(
       "EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<forward@d.test>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n");
   EXPECT_NE(
@@ -71,7 +72,8 @@ rules:
       std::string::npos)
       << out;
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].recipients, std::vector<std::string>{"forward@d.test"});
+  EXPECT_EQ(got[0].meta["recipients"].get<std::vector<std::string>>(),
+            std::vector<std::string>{"forward@d.test"});
 }
 
 TEST_F(SmtpFake, GreylistingCountsAcrossSessions) {
@@ -100,8 +102,8 @@ rules:
     reply: "554 5.7.1 no thanks"
 )"),
             "");
-  std::vector<MailMessage> got;
-  mail_.subscribe("mail", [&](const MailMessage& m) { got.push_back(m); });
+  std::vector<Publication> got;
+  bus_.subscribe("mail", [&](const Publication& m) { got.push_back(m); });
   const std::string out = converse(kSend);
   EXPECT_NE(out.find("554 5.7.1 no thanks\r\n221 2.0.0 Bye\r\n"), std::string::npos) << out;
   EXPECT_TRUE(got.empty());
@@ -124,8 +126,8 @@ TEST_F(SmtpFake, Greeting554RefusesAllButQuit) {
 
 TEST_F(SmtpFake, BdatChunksAcrossPipelinedInput) {
   ASSERT_EQ(load("protocol: smtp\n"), "");
-  std::vector<MailMessage> got;
-  mail_.subscribe("mail", [&](const MailMessage& m) { got.push_back(m); });
+  std::vector<Publication> got;
+  bus_.subscribe("mail", [&](const Publication& m) { got.push_back(m); });
   const std::string out = converse(
       "EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nBDAT 3\r\nab\nBDAT 0 LAST\r\n"
       "QUIT\r\n");
@@ -171,11 +173,13 @@ hostname: "a b"
       << errors;
   EXPECT_NE(errors.find("give the limit in size_limit"), std::string::npos);
   EXPECT_NE(errors.find("'CHUNKING' is listed twice"), std::string::npos);
-  EXPECT_NE(errors.find("unknown mechanism 'GSSAPI'"), std::string::npos);
+  // What a user sees: the schema check reports these first, at the same places.
+  EXPECT_NE(errors.find("unknown SASL mechanism 'GSSAPI'"), std::string::npos) << errors;
   EXPECT_NE(errors.find("require_auth needs `users:`"), std::string::npos);
   EXPECT_NE(errors.find("require_tls needs `tls: starttls`"), std::string::npos);
-  EXPECT_NE(errors.find("expected strict or lenient"), std::string::npos);
-  EXPECT_NE(errors.find("max_recipients: expected at least 1"), std::string::npos);
+  EXPECT_NE(errors.find("unknown end-of-data mode 'lenient-ish'; expected one of: strict, lenient"),
+            std::string::npos);
+  EXPECT_NE(errors.find("max_recipients: must be at least 1, got 0"), std::string::npos);
   EXPECT_NE(errors.find("host name without spaces"), std::string::npos);
 }
 

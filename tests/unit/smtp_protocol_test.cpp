@@ -3,6 +3,9 @@
 // replies keeping the state in step.
 #include <gtest/gtest.h>
 
+#include "fakes/common/bytes.hpp"
+#include "fakes/common/digest.hpp"
+#include "fakes/common/sasl.hpp"
 #include "fakes/smtp/smtp_protocol.hpp"
 
 namespace protofarm::smtp {
@@ -325,7 +328,7 @@ TEST_F(SmtpProtocol, RequireTls) {
 TEST_F(SmtpProtocol, AuthPlainWithInitialResponse) {
   start();
   say("EHLO c");
-  const std::string ok = encode_base64(std::string("\0alice\0secret", 13));
+  const std::string ok = base64_encode(std::string("\0alice\0secret", 13));
   EXPECT_EQ(say("AUTH PLAIN " + ok), "235 2.7.0 Authentication successful\r\n");
   EXPECT_TRUE(proto_->authenticated());
   EXPECT_EQ(proto_->user(), "alice");
@@ -340,7 +343,7 @@ TEST_F(SmtpProtocol, AuthPlainInTwoSteps) {
   say("EHLO c");
   EXPECT_EQ(say("AUTH PLAIN"), "334 \r\n");
   EXPECT_EQ(last_.effect, Effect::auth);
-  EXPECT_EQ(respond(encode_base64(std::string("\0alice\0wrong", 12))),
+  EXPECT_EQ(respond(base64_encode(std::string("\0alice\0wrong", 12))),
             "535 5.7.8 Authentication credentials invalid\r\n");
   EXPECT_EQ(last_.events[0].second["success"], false);
   EXPECT_FALSE(proto_->authenticated());
@@ -350,15 +353,15 @@ TEST_F(SmtpProtocol, AuthLogin) {
   start();
   say("EHLO c");
   EXPECT_EQ(say("AUTH LOGIN"), "334 VXNlcm5hbWU6\r\n");
-  EXPECT_EQ(respond(encode_base64("alice")), "334 UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(respond(encode_base64("secret")), "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(respond(base64_encode("alice")), "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(respond(base64_encode("secret")), "235 2.7.0 Authentication successful\r\n");
 }
 
 TEST_F(SmtpProtocol, AuthLoginWithInitialUser) {
   start();
   say("EHLO c");
-  EXPECT_EQ(say("AUTH LOGIN " + encode_base64("alice")), "334 UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(respond(encode_base64("nope")), "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(say("AUTH LOGIN " + base64_encode("alice")), "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(respond(base64_encode("nope")), "535 5.7.8 Authentication credentials invalid\r\n");
 }
 
 TEST_F(SmtpProtocol, AuthCramMd5) {
@@ -368,8 +371,8 @@ TEST_F(SmtpProtocol, AuthCramMd5) {
   ASSERT_EQ(challenge_line.substr(0, 4), "334 ");
   const auto challenge = decode_sasl_base64(challenge_line.substr(4, challenge_line.size() - 6));
   ASSERT_TRUE(challenge);
-  const std::string answer = "alice " + cram_md5_digest("secret", *challenge);
-  EXPECT_EQ(respond(encode_base64(answer)), "235 2.7.0 Authentication successful\r\n");
+  const std::string answer = "alice " + hmac_md5_hex("secret", *challenge);
+  EXPECT_EQ(respond(base64_encode(answer)), "235 2.7.0 Authentication successful\r\n");
 }
 
 TEST_F(SmtpProtocol, AuthErrors) {
@@ -379,7 +382,7 @@ TEST_F(SmtpProtocol, AuthErrors) {
   EXPECT_EQ(say("AUTH"), "501 5.5.4 Syntax: AUTH mechanism\r\n");
   EXPECT_EQ(say("AUTH GSSAPI"), "504 5.5.4 Unrecognized authentication type\r\n");
   EXPECT_EQ(say("AUTH PLAIN !!!"), "501 5.5.2 Cannot decode response\r\n");
-  EXPECT_EQ(say("AUTH CRAM-MD5 " + encode_base64("x")),
+  EXPECT_EQ(say("AUTH CRAM-MD5 " + base64_encode("x")),
             "501 5.5.2 Initial response not allowed\r\n");
   say("AUTH LOGIN");
   EXPECT_EQ(respond("*"), "501 5.7.0 Authentication aborted\r\n");
@@ -398,7 +401,7 @@ TEST_F(SmtpProtocol, RequireAuth) {
   start();
   say("EHLO c");
   EXPECT_EQ(say("MAIL FROM:<a@b.test>"), "530 5.7.0 Authentication required\r\n");
-  say("AUTH PLAIN " + encode_base64(std::string("\0alice\0secret", 13)));
+  say("AUTH PLAIN " + base64_encode(std::string("\0alice\0secret", 13)));
   EXPECT_EQ(say("MAIL FROM:<a@b.test>"), "250 2.1.0 Ok\r\n");
 }
 
@@ -406,42 +409,41 @@ TEST_F(SmtpProtocol, RequireAuth) {
 
 TEST_F(SmtpProtocol, ScriptedRepliesKeepTheStateInStep) {
   start();
-  EXPECT_EQ(proto_->scripted(parse_command("EHLO c\r\n"), 250), Effect::none);
-  EXPECT_EQ(proto_->scripted(parse_command("MAIL FROM:<a@b.test>\r\n"), 250), Effect::none);
+  EXPECT_EQ(proto_->follow_reply(parse_command("EHLO c\r\n"), 250), Effect::none);
+  EXPECT_EQ(proto_->follow_reply(parse_command("MAIL FROM:<a@b.test>\r\n"), 250), Effect::none);
   EXPECT_TRUE(proto_->in_transaction());
-  proto_->scripted(parse_command("RCPT TO:<x@y.test>\r\n"), 550);
+  proto_->follow_reply(parse_command("RCPT TO:<x@y.test>\r\n"), 550);
   EXPECT_TRUE(proto_->envelope().recipients.empty());
-  proto_->scripted(parse_command("RCPT TO:<c@d.test>\r\n"), 251);
+  proto_->follow_reply(parse_command("RCPT TO:<c@d.test>\r\n"), 251);
   EXPECT_EQ(proto_->envelope().recipients, std::vector<std::string>{"c@d.test"});
-  EXPECT_EQ(proto_->scripted(parse_command("DATA\r\n"), 354), Effect::read_data);
-  EXPECT_TRUE(proto_->scripted_message(250));
+  EXPECT_EQ(proto_->follow_reply(parse_command("DATA\r\n"), 354), Effect::read_data);
+  EXPECT_EQ(proto_->follow_reply(Command{"MESSAGE", ""}, 250), Effect::none);
   EXPECT_FALSE(proto_->in_transaction());
-  EXPECT_FALSE(proto_->scripted_message(554));
-  EXPECT_EQ(proto_->scripted(parse_command("DATA\r\n"), 451), Effect::none);
-  EXPECT_EQ(proto_->scripted(parse_command("STARTTLS\r\n"), 220), Effect::start_tls);
-  EXPECT_EQ(proto_->scripted(parse_command("NOOP\r\n"), 421), Effect::close);
-  EXPECT_EQ(proto_->scripted(parse_command("QUIT\r\n"), 0), Effect::close);
+  EXPECT_EQ(proto_->follow_reply(parse_command("DATA\r\n"), 451), Effect::none);
+  EXPECT_EQ(proto_->follow_reply(parse_command("STARTTLS\r\n"), 220), Effect::start_tls);
+  EXPECT_EQ(proto_->follow_reply(parse_command("NOOP\r\n"), 421), Effect::close);
+  EXPECT_EQ(proto_->follow_reply(parse_command("QUIT\r\n"), 0), Effect::close);
 }
 
 TEST_F(SmtpProtocol, ScriptedGreeting554MeansNoService) {
   start();
-  EXPECT_EQ(proto_->scripted_connect(554), Effect::none);
+  EXPECT_EQ(proto_->follow_reply(Command{"CONNECT", ""}, 554), Effect::none);
   EXPECT_EQ(say("EHLO c"), "503 5.5.1 Error: no SMTP service here\r\n");
   EXPECT_EQ(say("QUIT"), "221 2.0.0 Bye\r\n");
   start();
-  EXPECT_EQ(proto_->scripted_connect(421), Effect::close);
+  EXPECT_EQ(proto_->follow_reply(Command{"CONNECT", ""}, 421), Effect::close);
 }
 
 TEST_F(SmtpProtocol, ScriptedBdat) {
   start();
   greet_and_open();
-  EXPECT_EQ(proto_->scripted_bdat(parse_command("BDAT 2\r\n"), "ab", 2, 250), Effect::none);
-  EXPECT_EQ(proto_->scripted_bdat(parse_command("BDAT 1 LAST\r\n"), "c", 1, 250),
+  EXPECT_EQ(proto_->follow_reply(parse_command("BDAT 2\r\n"), 250, "ab", 2), Effect::none);
+  EXPECT_EQ(proto_->follow_reply(parse_command("BDAT 1 LAST\r\n"), 250, "c", 1),
             Effect::accept_message);
   EXPECT_EQ(proto_->take_chunks(), "abc");
   greet_and_open();
-  proto_->scripted_bdat(parse_command("BDAT 2\r\n"), "ab", 2, 250);
-  proto_->scripted_bdat(parse_command("BDAT 2\r\n"), "cd", 2, 452);
+  proto_->follow_reply(parse_command("BDAT 2\r\n"), 250, "ab", 2);
+  proto_->follow_reply(parse_command("BDAT 2\r\n"), 452, "cd", 2);
   EXPECT_FALSE(proto_->in_transaction());
 }
 

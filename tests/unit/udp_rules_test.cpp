@@ -12,8 +12,8 @@ struct Fixture {
   explicit Fixture(const std::string& yaml, std::size_t max_line = 64 * 1024)
       : node(YAML::Load(yaml)), errors("test.yaml") {
     const Cfg cfg(node, "servers.u", &errors);
-    rules = parse_rules(cfg["rules"], {});
-    config = parse_config(cfg, rules, max_line);
+    rules = parse_rules(cfg["rules"], rule_syntax());
+    config = parse_config(cfg, max_line);
     engine = RuleEngine(rules, states);
   }
   Answer answer(std::string_view datagram) { return plan_answer(engine, config, datagram); }
@@ -238,7 +238,7 @@ TEST(UdpRules, AcceptsTheFaultsThatApply) {
   EXPECT_TRUE(f.errors.empty()) << f.errors.format();
 }
 
-TEST(UdpRules, ExtrasStayAlignedWhenARuleIsNotAMap) {
+TEST(UdpRules, KeysStayWithTheirRuleWhenARuleIsNotAMap) {
   Fixture f(R"(
 rules:
   - just a string
@@ -247,8 +247,7 @@ rules:
 )");
   EXPECT_FALSE(f.errors.empty());
   ASSERT_EQ(f.rules.size(), 1u);
-  ASSERT_EQ(f.config.extras.size(), 1u);
-  EXPECT_TRUE(f.config.extras[0].hex_prefix);
+  EXPECT_TRUE(f.rules[0].extension<HexPrefix>("hex_prefix"));
   EXPECT_EQ(bytes_of(f.answer("\x01")), std::vector<std::string>{"one"});
   EXPECT_TRUE(f.answer("\x02").silent());
 }
