@@ -1,9 +1,6 @@
 #include "fakes/common/connection.hpp"
 
-#include <openssl/ssl.h>
-
 #include <algorithm>
-#include <boost/asio/write.hpp>
 
 #include "fakes/common/net.hpp"
 
@@ -26,15 +23,18 @@ std::string Connection::describe(const StreamSocket::endpoint_type& ep) {
 
 Connection::Connection(StreamSocket socket, SessionRecorder& recorder, ConnectionRegistry* registry,
                        Duration idle_timeout)
-    : socket_(std::move(socket)),
+    : Connection(socket_stream(std::move(socket)), recorder, registry, idle_timeout) {}
+
+Connection::Connection(std::unique_ptr<ByteStream> transport, SessionRecorder& recorder,
+                       ConnectionRegistry* registry, Duration idle_timeout)
+    : transport_(std::move(transport)),
       recorder_(recorder),
       registry_(registry),
       idle_timeout_(idle_timeout),
-      read_deadline_(socket_.get_executor()),
-      write_deadline_(socket_.get_executor()) {
-  error_code ec;
-  peer_ = describe(socket_.remote_endpoint(ec));
-  local_ = describe(socket_.local_endpoint(ec));
+      read_deadline_(transport_->executor()),
+      write_deadline_(transport_->executor()) {
+  peer_ = transport_->peer();
+  local_ = transport_->local();
   if (registry_) registry_->add(this);
 }
 
@@ -45,8 +45,7 @@ Connection::~Connection() {
 }
 
 void Connection::close_socket() {
-  error_code ec;
-  socket_.close(ec);
+  transport_->close();
   read_deadline_.timer.cancel();
   write_deadline_.timer.cancel();
   for (asio::steady_timer* t : sleepers_) t->cancel();
@@ -79,7 +78,7 @@ void Connection::arm(Deadline& d) {
     if (ec) return;  // cancelled: whoever cancelled re-arms if needed
     if (d.timer.expiry() != expiry) return;
     d.armed = false;
-    if (!socket_.is_open() || d.pending == 0) return;
+    if (!transport_->is_open() || d.pending == 0) return;
     if (std::chrono::steady_clock::now() >= d.at) {
       timed_out_ = true;
       note_close_reason(CloseReason::timeout);
@@ -104,11 +103,10 @@ IoResult Connection::map_error(const error_code& ec, std::size_t n) const {
 }
 
 Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
-  if (!socket_.is_open() || closing_ || peer_finished_)
+  if (!transport_->is_open() || closing_ || peer_finished_)
     co_return IoResult{timed_out_ ? IoStatus::timeout : IoStatus::aborted, 0};
   begin_io(read_deadline_, idle_timeout_);
-  auto [ec, n] = tls_ ? co_await tls_->async_read_some(buf, use_tuple)
-                      : co_await socket_.async_read_some(buf, use_tuple);
+  auto [ec, n] = co_await transport_->read_some(buf);
   end_io(read_deadline_);
   IoResult r = map_error(ec, n);
   if (r.status == IoStatus::eof) {
@@ -135,11 +133,9 @@ Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
 }
 
 Task<IoResult> Connection::raw_write(std::string_view bytes) {
-  if (!socket_.is_open() || closing_) co_return IoResult{IoStatus::aborted, 0};
+  if (!transport_->is_open() || closing_) co_return IoResult{IoStatus::aborted, 0};
   begin_io(write_deadline_, idle_timeout_);
-  auto buf = asio::buffer(bytes.data(), bytes.size());
-  auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, buf, use_tuple)
-                      : co_await asio::async_write(socket_, buf, use_tuple);
+  auto [ec, n] = co_await transport_->write(asio::buffer(bytes.data(), bytes.size()));
   end_io(write_deadline_);
   IoResult r = map_error(ec, n);
   if (r.status == IoStatus::reset || r.status == IoStatus::error)
@@ -195,22 +191,21 @@ Task<bool> Connection::write(std::string_view bytes, WriteOptions options) {
 }
 
 Task<bool> Connection::sleep(Duration d) {
-  if (!socket_.is_open()) co_return false;
+  if (!transport_->is_open()) co_return false;
   if (d.count() <= 0) co_return true;
   // A timer of its own: concurrent sleeps (a paced write beside a delayed reply) never cancel
   // each other; close_socket() cancels them all.
-  asio::steady_timer timer(socket_.get_executor(), d);
+  asio::steady_timer timer(transport_->executor(), d);
   sleepers_.insert(&timer);
   auto [ec] = co_await timer.async_wait(use_tuple);
   sleepers_.erase(&timer);
-  co_return !ec && socket_.is_open() && !aborted_;
+  co_return !ec && transport_->is_open() && !aborted_;
 }
 
 Task<bool> Connection::start_tls(asio::ssl::context& context) {
-  if (!socket_.is_open()) co_return false;
-  tls_ = std::make_unique<asio::ssl::stream<StreamSocket&>>(socket_, context);
+  if (!transport_->is_open()) co_return false;
   begin_io(read_deadline_, idle_timeout_);
-  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, use_tuple);
+  const error_code ec = co_await transport_->start_tls(context);
   end_io(read_deadline_);
   if (ec) {
     Json e = Json::object();
@@ -223,36 +218,36 @@ Task<bool> Connection::start_tls(asio::ssl::context& context) {
     close_socket();
     co_return false;
   }
-  SSL* ssl = tls_->native_handle();
+  const ByteStream::TlsInfo info = transport_->tls_info();
   Json e = Json::object();
-  e["version"] = SSL_get_version(ssl);
-  e["cipher"] = SSL_get_cipher_name(ssl);
-  if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) e["sni"] = sni;
+  e["version"] = info.version;
+  e["cipher"] = info.cipher;
+  if (!info.sni.empty()) e["sni"] = info.sni;
   recorder_.event("tls", channel_, std::move(e));
   co_return true;
 }
 
 Task<void> Connection::close(CloseReason reason) {
-  if (!socket_.is_open()) co_return;
+  if (!transport_->is_open()) co_return;
   note_close_reason(reason);
-  if (tls_) {
+  const bool tls = transport_->tls_active();
+  if (tls) {
     begin_io(write_deadline_, std::chrono::seconds(1));
-    co_await tls_->async_shutdown(use_tuple);  // sends close_notify; the peer's is optional
+    co_await transport_->stop_tls();  // sends close_notify; the peer's is optional
     end_io(write_deadline_);
   }
   closing_ = true;
-  error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  transport_->shutdown_send();
   // Lingering close: read until the client closes too (or briefly), so that input we never
   // read does not turn our close into a reset that eats the last reply on the client's side.
   std::string buf(4096, '\0');
   std::size_t recorded = 0;
-  while (socket_.is_open()) {
+  while (transport_->is_open()) {
     begin_io(read_deadline_, std::min(idle_timeout_, kLingerOnClose));
-    auto [rec, n] = co_await socket_.async_read_some(asio::buffer(buf), use_tuple);
+    auto [rec, n] = co_await transport_->read_raw_some(asio::buffer(buf));
     end_io(read_deadline_);
     if (rec) break;
-    if (!tls_ && recorded < kMaxDrainRecorded) {
+    if (!tls && recorded < kMaxDrainRecorded) {
       Json e = Json::object();
       e["after_close"] = true;
       recorder_.client(std::string_view(buf.data(), n), channel_, std::move(e));
@@ -263,20 +258,18 @@ Task<void> Connection::close(CloseReason reason) {
 }
 
 void Connection::reset(CloseReason reason) {
-  if (!socket_.is_open()) return;
+  if (!transport_->is_open()) return;
   note_close_reason(reason);
-  error_code ec;
-  socket_.set_option(asio::socket_base::linger(true, 0), ec);
+  transport_->reset();
   close_socket();
 }
 
 Task<void> Connection::hang() {
   recorder_.event("hang", channel_, nullptr);
   std::string buf(4096, '\0');
-  while (socket_.is_open()) {
+  while (transport_->is_open()) {
     begin_io(read_deadline_, Duration::max());
-    auto [ec, n] = tls_ ? co_await tls_->async_read_some(asio::buffer(buf), use_tuple)
-                        : co_await socket_.async_read_some(asio::buffer(buf), use_tuple);
+    auto [ec, n] = co_await transport_->read_some(asio::buffer(buf));
     end_io(read_deadline_);
     const IoResult r = map_error(ec, n);
     if (!r.ok()) {

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "fakes/common/asio.hpp"
+#include "fakes/common/byte_stream.hpp"
 #include "fakes/common/faults.hpp"
 #include "fakes/common/recorder.hpp"
 
@@ -62,6 +63,9 @@ class Connection {
  public:
   Connection(StreamSocket socket, SessionRecorder& recorder, ConnectionRegistry* registry,
              Duration idle_timeout);
+  // On any transport: an in-memory one in tests (memory_transport.hpp).
+  Connection(std::unique_ptr<ByteStream> transport, SessionRecorder& recorder,
+             ConnectionRegistry* registry, Duration idle_timeout);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -88,8 +92,8 @@ class Connection {
   // Ends the connection from outside (farm shutdown).
   void abort(CloseReason reason);
 
-  bool is_open() const { return socket_.is_open() && !closing_; }
-  bool tls_active() const { return tls_ != nullptr; }
+  bool is_open() const { return transport_->is_open() && !closing_; }
+  bool tls_active() const { return transport_->tls_active(); }
   CloseReason close_reason() const { return reason_.value_or(CloseReason::server); }
   void note_close_reason(CloseReason reason) {
     if (!reason_) reason_ = reason;
@@ -107,7 +111,7 @@ class Connection {
   Duration idle_timeout() const { return idle_timeout_; }
   void set_idle_timeout(Duration d) { idle_timeout_ = d; }
   ConnectionFaults& faults() { return faults_; }
-  asio::any_io_executor executor() { return socket_.get_executor(); }
+  asio::any_io_executor executor() { return transport_->executor(); }
 
   static std::string describe(const StreamSocket::endpoint_type& ep);
 
@@ -116,8 +120,7 @@ class Connection {
   IoResult map_error(const error_code& ec, std::size_t n) const;
   void close_socket();
 
-  StreamSocket socket_;
-  std::unique_ptr<asio::ssl::stream<StreamSocket&>> tls_;
+  std::unique_ptr<ByteStream> transport_;
   SessionRecorder& recorder_;
   ConnectionRegistry* registry_;
   Duration idle_timeout_;

@@ -149,15 +149,19 @@ Task<void> Listener::accept_loop() {
 }
 
 Task<void> run_stream_session(Server& server, StreamSocket socket) {
+  error_code ec;
+  if (server.config().listen.kind == ListenAddress::Kind::inet)
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  return run_stream_session(server, socket_stream(std::move(socket)));
+}
+
+Task<void> run_stream_session(Server& server, std::unique_ptr<ByteStream> transport) {
   const ServerConfig& config = server.config();
   const std::uint64_t number = server.next_session();
-  error_code ec;
-  if (config.listen.kind == ListenAddress::Kind::inet)
-    socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  const std::string peer = Connection::describe(socket.remote_endpoint(ec));
-  const std::string local = Connection::describe(socket.local_endpoint(ec));
+  const std::string peer = transport->peer();
+  const std::string local = transport->local();
   SessionRecorder rec(server.services().sink, config.name, config.protocol, number, peer, local);
-  Connection conn(std::move(socket), rec, &server.services().connections, config.idle_timeout);
+  Connection conn(std::move(transport), rec, &server.services().connections, config.idle_timeout);
 
   bool serve = true;
   if (config.faults && config.faults->applies_to(number)) {

@@ -46,7 +46,9 @@ class Listener {
   bool stopped_ = false;
 };
 
-// One stream session, from accept to transcript (exposed for tests).
+// One stream session, from accept to transcript (exposed for tests: on a MemoryPeer's
+// transport, a whole session runs without a socket).
 Task<void> run_stream_session(Server& server, StreamSocket socket);
+Task<void> run_stream_session(Server& server, std::unique_ptr<ByteStream> transport);
 
 }  // namespace protofarm

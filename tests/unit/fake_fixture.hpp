@@ -16,6 +16,7 @@
 #include "controller/scenario.hpp"
 #include "fakes/common/fake.hpp"
 #include "fakes/common/listener.hpp"
+#include "fakes/common/memory_transport.hpp"
 #include "fakes/common/rules.hpp"
 
 namespace protofarm {
@@ -101,6 +102,24 @@ class FakeFixture : public ::testing::Test {
     }
     ::close(fds[1]);
     return out;
+  }
+
+  // Runs one session on an in-memory transport: the client sends `input` and closes; the
+  // `fail_at`th read or write of the server (1-based; 0: none) fails with a reset, and so does
+  // every one after it. Returns what the server sent; `operations` gets how many reads and
+  // writes the server did.
+  std::string converse_in_memory(const std::string& input, std::size_t fail_at = 0,
+                                 std::size_t* operations = nullptr) {
+    MemoryPeer peer(io_.get_executor());
+    peer.send(input);
+    peer.close();
+    peer.fail_at(fail_at);
+    asio::co_spawn(io_, run_stream_session(*server_, peer.server_end()), asio::detached);
+    io_.restart();
+    io_.run_for(std::chrono::seconds(20));
+    EXPECT_TRUE(io_.stopped()) << "the session did not end";
+    if (operations) *operations = peer.operations();
+    return peer.received();
   }
 
   // The session document of session n, as text.
