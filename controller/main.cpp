@@ -72,9 +72,7 @@ int cmd_run(const std::vector<std::string>& files, const protofarm::FarmOptions&
   return kExitOk;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
   // A peer that closed its end (a socket, a CGI child's stdin, the ready line's pipe) is an
   // error value for the write that meets it, never the farm's death.
   std::signal(SIGPIPE, SIG_IGN);
@@ -143,4 +141,20 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The commands report the failures they expect as a status. Anything else that throws (a
+  // filesystem error, out of memory) is still a runtime failure, exit status 3 (README), with
+  // its message: not std::terminate's abort.
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "protofarm: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "protofarm: unexpected error\n";
+  }
+  return kExitRuntime;
 }

@@ -250,7 +250,7 @@ void SchemaValidator::check(const json& schema_in, const YAML::Node& node, const
       if (v.is_string()) options.push_back(v.get<std::string>());
     }
     if (!found) {
-      const std::string got = node.Scalar();
+      const std::string& got = node.Scalar();
       const std::string what =
           schema.contains("x-what") ? schema["x-what"].get<std::string>() : "value";
       issues.push_back({node.Mark(), where(path) + ": unknown " + what + " " + quote(got) +

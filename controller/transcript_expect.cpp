@@ -596,8 +596,11 @@ ServerResult evaluate(const ServerExpect& expect, const std::vector<SessionTrans
       check_scope({session_label(s.session), {&s}}, *expect.each, load_payload, result);
   }
   for (const auto& [n, checks] : expect.by_number) {
-    const auto it = std::find_if(sessions.begin(), sessions.end(),
-                                 [&](const SessionTranscript& s) { return s.session == n; });
+    // Compared through a copy: clang (14) rejects a lambda that captures a structured binding.
+    const std::uint64_t number = n;
+    const auto it =
+        std::find_if(sessions.begin(), sessions.end(),
+                     [number](const SessionTranscript& s) { return s.session == number; });
     if (it == sessions.end()) {
       CheckResult r{session_label(n), "recorded", false, "", ""};
       r.summary =

@@ -23,9 +23,9 @@ std::optional<PortRange> parse_port_range(std::string_view text) {
   return PortRange{*first, *last};
 }
 
-std::unique_ptr<PassivePort> PassivePort::open(asio::any_io_executor ex, const std::string& host,
-                                               PortRange range, std::uint64_t salt,
-                                               error_code& ec) {
+std::unique_ptr<PassivePort> PassivePort::open(const asio::any_io_executor& ex,
+                                               const std::string& host, PortRange range,
+                                               std::uint64_t salt, error_code& ec) {
   std::unique_ptr<PassivePort> p(new PassivePort(ex));
   const asio::ip::address address = asio::ip::make_address(host, ec);
   if (ec) return nullptr;

@@ -11,6 +11,7 @@
 // accept that times out or is cancelled all come back as std::nullopt plus an error_code.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -36,7 +37,7 @@ class PassivePort {
   // Binds `host` (a numeric IPv4 or IPv6 address) on the first free port of the range, trying
   // them in an order that starts at a place chosen from `salt` (so parallel sessions do not all
   // race for the first port). nullopt with ec set when none is free.
-  static std::unique_ptr<PassivePort> open(asio::any_io_executor ex, const std::string& host,
+  static std::unique_ptr<PassivePort> open(const asio::any_io_executor& ex, const std::string& host,
                                            PortRange range, std::uint64_t salt, error_code& ec);
   std::uint16_t port() const { return port_; }
   const std::string& host() const { return host_; }
@@ -47,7 +48,7 @@ class PassivePort {
   bool is_open() const { return acceptor_.is_open(); }
 
  private:
-  explicit PassivePort(asio::any_io_executor ex) : acceptor_(ex) {}
+  explicit PassivePort(const asio::any_io_executor& ex) : acceptor_(ex) {}
   asio::ip::tcp::acceptor acceptor_;
   std::string host_;
   std::uint16_t port_ = 0;

@@ -196,12 +196,12 @@ std::string format_duration(Duration d) {
   return std::to_string(us) + "us";
 }
 
-Cfg::Cfg(YAML::Node node, std::string path, ConfigErrors* errors, YAML::Mark fallback_mark)
+Cfg::Cfg(const YAML::Node& node, std::string path, ConfigErrors* errors, YAML::Mark fallback_mark)
     : path_(std::move(path)), errors_(errors), mark_(fallback_mark) {
   // yaml-cpp throws on any use of a node looked up under a missing key: keep a plain
   // Undefined node instead, located at the parent.
   if (node.IsDefined()) {
-    node_ = std::move(node);
+    node_ = node;  // a handle: YAML::Node has no move, a copy shares the node
     mark_ = node_.Mark();
   } else {
     node_ = YAML::Node(YAML::NodeType::Undefined);

@@ -78,7 +78,7 @@ std::string format_duration(Duration d);
 // A located YAML value. Copying is cheap (YAML::Node is a handle).
 class Cfg {
  public:
-  Cfg(YAML::Node node, std::string path, ConfigErrors* errors,
+  Cfg(const YAML::Node& node, std::string path, ConfigErrors* errors,
       YAML::Mark fallback_mark = YAML::Mark::null_mark());
 
   bool defined() const { return node_.IsDefined() && !node_.IsNull(); }

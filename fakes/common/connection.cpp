@@ -8,7 +8,7 @@ namespace protofarm {
 
 namespace {
 constexpr Duration kLingerOnClose = std::chrono::seconds(2);
-constexpr std::size_t kMaxDrainRecorded = 64 * 1024;
+constexpr std::size_t kMaxDrainRecorded = std::size_t{64} * 1024;
 }  // namespace
 
 void ConnectionRegistry::abort_all() {

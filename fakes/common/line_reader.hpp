@@ -86,7 +86,7 @@ class LineReader {
   Connection& conn_;
   std::size_t max_line_;
   LineBuffer buffer_;
-  std::string scratch_ = std::string(16 * 1024, '\0');
+  std::string scratch_ = std::string(std::size_t{16} * 1024, '\0');
 };
 
 }  // namespace protofarm

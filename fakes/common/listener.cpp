@@ -30,7 +30,7 @@ void remove_stale_socket(const std::string& path) {
                            e.code().message());
 }
 
-void log_session_error(const std::string& server, std::exception_ptr e) {
+void log_session_error(const std::string& server, const std::exception_ptr& e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
@@ -112,11 +112,11 @@ void Listener::start() {
   const std::string name = server_.name();
   if (acceptor_) {
     asio::co_spawn(acceptor_->get_executor(), accept_loop(),
-                   [name](std::exception_ptr e) { log_session_error(name, e); });
+                   [name](const std::exception_ptr& e) { log_session_error(name, e); });
   } else if (datagram_) {
     auto& fake = dynamic_cast<DatagramFake&>(server_.fake());
     asio::co_spawn(datagram_->get_executor(), fake.serve(*datagram_),
-                   [name](std::exception_ptr e) { log_session_error(name, e); });
+                   [name](const std::exception_ptr& e) { log_session_error(name, e); });
   }
 }
 
@@ -144,7 +144,7 @@ Task<void> Listener::accept_loop() {
     }
     const std::string name = server_.name();
     asio::co_spawn(acceptor_->get_executor(), run_stream_session(server_, std::move(socket)),
-                   [name](std::exception_ptr e) { log_session_error(name, e); });
+                   [name](const std::exception_ptr& e) { log_session_error(name, e); });
   }
 }
 

@@ -6,7 +6,7 @@
 namespace protofarm {
 
 struct MemoryState {
-  explicit MemoryState(asio::any_io_executor ex) : executor(ex), wake(ex) {
+  explicit MemoryState(const asio::any_io_executor& ex) : executor(ex), wake(ex) {
     wake.expires_at(asio::steady_timer::time_point::max());
   }
   asio::any_io_executor executor;
@@ -94,7 +94,8 @@ class MemoryStream final : public ByteStream {
 
 }  // namespace
 
-MemoryPeer::MemoryPeer(asio::any_io_executor ex) : state_(std::make_shared<MemoryState>(ex)) {}
+MemoryPeer::MemoryPeer(const asio::any_io_executor& ex)
+    : state_(std::make_shared<MemoryState>(ex)) {}
 MemoryPeer::~MemoryPeer() = default;
 
 std::unique_ptr<ByteStream> MemoryPeer::server_end() {

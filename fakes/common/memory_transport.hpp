@@ -20,7 +20,7 @@ struct MemoryState;
 
 class MemoryPeer {
  public:
-  explicit MemoryPeer(asio::any_io_executor ex);
+  explicit MemoryPeer(const asio::any_io_executor& ex);
   ~MemoryPeer();
   MemoryPeer(const MemoryPeer&) = delete;
   MemoryPeer& operator=(const MemoryPeer&) = delete;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <stdexcept>
 
 #include "fakes/common/bytes.hpp"
@@ -112,7 +113,7 @@ void TranscriptSink::flush() {
 
 void TranscriptSink::append_line(std::initializer_list<std::string_view> parts) {
   if (fd_ < 0) return;
-  constexpr std::size_t kFlushAt = 64 * 1024;
+  constexpr std::size_t kFlushAt = std::size_t{64} * 1024;
   // Straight into the pending buffer: no line is assembled on its own first.
   for (std::string_view part : parts) pending_ += part;
   pending_ += '\n';
@@ -231,7 +232,20 @@ void SessionRecorder::event(std::string_view name, std::string_view channel, Jso
   event(name, std::move(extra));
 }
 
-SessionRecorder::~SessionRecorder() { finish(CloseReason::server); }
+// finish() serialises and writes the session document, which may throw (std::bad_alloc, a JSON
+// error), and an exception leaving a destructor ends the whole farm (std::terminate). Only this
+// session's document is lost instead, and stderr says so.
+SessionRecorder::~SessionRecorder() {
+  try {
+    finish(CloseReason::server);
+  } catch (const std::exception& e) {
+    std::cerr << "protofarm: server '" << server_ << "' session " << session_
+              << ": transcript not written: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "protofarm: server '" << server_ << "' session " << session_
+              << ": transcript not written\n";
+  }
+}
 
 double SessionRecorder::elapsed_ms() const {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -240,7 +254,7 @@ double SessionRecorder::elapsed_ms() const {
   return static_cast<double>(us) / 1000.0;
 }
 
-void SessionRecorder::add(Json event) {
+void SessionRecorder::add(const Json& event) {
   add_text(event.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
@@ -310,7 +324,7 @@ void SessionRecorder::event(std::string_view name, Json extra) {
   e["event"] = std::string(name);
   if (extra.is_object())
     for (auto& [k, v] : extra.items()) e[k] = std::move(v);
-  add(std::move(e));
+  add(e);
 }
 
 std::string SessionRecorder::save_file(const std::string& name, std::string_view bytes) {

@@ -9,7 +9,8 @@
 // SessionRecorder records one connection (or one UDP peer). Its events carry `t_ms` since the
 // session started, and either `from` (client/server) with the bytes as `text` (valid UTF-8) or
 // `base64`, or `event` with a name. finish() writes the session document once; the destructor
-// finishes a session that was not finished explicitly, so a transcript is never lost.
+// finishes a session that was not finished explicitly, so a transcript is never lost (should that
+// fail, out of memory, it says so on stderr rather than throw).
 // Single-threaded: all calls come from the farm's io_context thread.
 #pragma once
 
@@ -110,7 +111,7 @@ class SessionRecorder {
   double elapsed_ms() const;
 
  private:
-  void add(Json event);
+  void add(const Json& event);
   // Adds an event already serialised as a JSON object (its text, from "{" to "}").
   void add_text(std::string text);
   // A bytes event, serialised by hand: the most frequent event, kept cheap to record.

@@ -52,7 +52,7 @@ bool regex_search_captures(const boost::regex& re, std::string_view text,
     if (!boost::regex_search(text.begin(), text.end(), m, re)) return false;
     if (captures) {
       captures->clear();
-      for (std::size_t i = 0; i < m.size(); ++i) captures->push_back(m[i].str());
+      for (const auto& sub : m) captures->push_back(sub.str());  // $0, $1, ...
     }
     return true;
   } catch (const std::exception&) {

@@ -49,7 +49,7 @@ struct ServerConfig {
   ListenAddress listen;
   TlsConfig tls;
   Duration idle_timeout{std::chrono::seconds(60)};
-  std::size_t max_line = 64 * 1024;
+  std::size_t max_line = std::size_t{64} * 1024;
   std::optional<FaultConfig> faults;
   std::vector<Rule> rules;
   std::vector<std::string> moments;  // the protocol's moments (RuleSyntax::moments)

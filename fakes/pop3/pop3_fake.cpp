@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t kSaslLineLimit = 4096;
 // An over-long line is read and discarded up to this many bytes; a client that sends more
 // without a line feed is not speaking POP3, and the session ends.
-constexpr std::size_t kSkipLimit = 1024 * 1024;
+constexpr std::size_t kSkipLimit = std::size_t{1024} * 1024;
 
 class Pop3Fake final : public StreamFake {
  public:

@@ -36,7 +36,8 @@ struct Options {
   // The EHLO keywords, in order, as advertised: SIZE gets the size limit, AUTH the mechanisms;
   // other entries are sent as written. STARTTLS is never offered once TLS is active.
   std::vector<std::string> extensions;
-  std::uint64_t size_limit = 10 * 1024 * 1024;  // 0: no fixed limit (RFC 1870 "SIZE")
+  // 10 MiB; 0: no fixed limit (RFC 1870 "SIZE")
+  std::uint64_t size_limit = std::uint64_t{10} * 1024 * 1024;
   std::vector<std::string> auth_mechanisms = {"PLAIN", "LOGIN", "CRAM-MD5"};
   std::map<std::string, std::string> users;  // AUTH user name -> password
   bool require_auth = false;                 // MAIL needs a successful AUTH first (530)

@@ -10,9 +10,9 @@ namespace {
 
 // Body bytes are recorded in events of about this size, so a huge message never sits whole in
 // memory twice.
-constexpr std::size_t kRecordPiece = 1024 * 1024;
+constexpr std::size_t kRecordPiece = std::size_t{1024} * 1024;
 // How much of an over-long line is read at a time while it is discarded.
-constexpr std::size_t kSkipPiece = 64 * 1024;
+constexpr std::size_t kSkipPiece = std::size_t{64} * 1024;
 
 class SmtpSession {
  public:

@@ -37,7 +37,7 @@ struct Peer {
   bool finished = false;
 };
 
-void log_error(const std::string& server, std::exception_ptr e) {
+void log_error(const std::string& server, const std::exception_ptr& e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
@@ -74,7 +74,7 @@ void record_datagram(SessionRecorder& rec, bool from_client, std::string_view by
 
 class UdpFake final : public DatagramFake {
  public:
-  UdpFake(Server& server, Config config) : server_(server), config_(std::move(config)) {}
+  UdpFake(Server& server, Config config) : server_(server), config_(config) {}
 
   Task<void> serve(DatagramSocket& socket) override;
   void shutdown() override;
@@ -99,7 +99,7 @@ class UdpFake final : public DatagramFake {
 void UdpFake::spawn(Task<void> task) {
   const std::string name = server_.name();
   asio::co_spawn(server_.services().io, std::move(task),
-                 [name](std::exception_ptr e) { log_error(name, e); });
+                 [name](const std::exception_ptr& e) { log_error(name, e); });
 }
 
 Task<bool> UdpFake::wait(Peer& peer, Clock::time_point until) {
@@ -278,7 +278,7 @@ void UdpFake::shutdown() {
 
 std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
   Config config = parse_config(cfg, server.config().max_line);
-  return std::make_unique<UdpFake>(server, std::move(config));
+  return std::make_unique<UdpFake>(server, config);
 }
 
 }  // namespace

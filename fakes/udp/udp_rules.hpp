@@ -27,7 +27,7 @@ namespace protofarm::udp {
 // Bounds that keep a scenario's traffic finite.
 inline constexpr unsigned kMaxDuplicate = 100;
 // The largest datagram read; a datagram longer than the server's max_line is cut to it anyway.
-inline constexpr std::size_t kMaxDatagram = 256 * 1024;
+inline constexpr std::size_t kMaxDatagram = std::size_t{256} * 1024;
 
 // The udp keys of a rule, parsed (each key is its own RuleExtension).
 struct HexPrefix : RuleExtension {
