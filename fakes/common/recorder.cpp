@@ -5,11 +5,16 @@
 
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <set>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 
 #include "fakes/common/bytes.hpp"
 
@@ -78,11 +83,117 @@ bool write_file_atomically(const fs::path& path, std::string_view content) {
 
 }  // namespace
 
+// The writer thread: takes jobs in order (open, append to and finish a session document) and
+// does that file-system work away from the farm's loop: creating a document's file and renaming
+// it are the slow calls on a real disk. The jobs queued meanwhile are taken together.
+struct TranscriptSink::Writer {
+  struct Job {
+    enum class Kind { open, append, finish } kind;
+    std::uint64_t handle = 0;
+    std::string data;
+    fs::path path;  // open: the .part file; finish: the final name
+  };
+
+  Writer() : thread([this] { run(); }) {}
+  ~Writer() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    thread.join();
+  }
+  void push(std::vector<Job> jobs) {
+    if (jobs.empty()) return;
+    {
+      std::lock_guard lock(mutex);
+      for (auto& j : jobs) queue.push_back(std::move(j));
+      queued += jobs.size();
+    }
+    wake.notify_all();
+  }
+  void sync() {
+    std::unique_lock lock(mutex);
+    const std::uint64_t target = queued;
+    done_cv.wait(lock, [&] { return done >= target; });
+  }
+
+  void run() {
+    std::vector<Job> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex);
+        wake.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty() && stopping) break;
+        batch.swap(queue);
+      }
+      for (Job& job : batch) handle(job);
+      {
+        std::lock_guard lock(mutex);
+        done += batch.size();
+      }
+      done_cv.notify_all();
+      batch.clear();
+    }
+    for (auto& [handle, doc] : open_docs) ::close(doc.fd);
+  }
+
+  void handle(Job& job) {
+    switch (job.kind) {
+      case Job::Kind::open: {
+        std::error_code ec;
+        if (made_dirs.insert(job.path.parent_path().string()).second)
+          fs::create_directories(job.path.parent_path(), ec);
+        const int fd = ::open(job.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) write_all(fd, job.data);
+        open_docs[job.handle] = Doc{fd, job.path};
+        break;
+      }
+      case Job::Kind::append: {
+        const auto it = open_docs.find(job.handle);
+        if (it != open_docs.end() && it->second.fd >= 0) write_all(it->second.fd, job.data);
+        break;
+      }
+      case Job::Kind::finish: {
+        const auto it = open_docs.find(job.handle);
+        if (it == open_docs.end()) break;
+        Doc doc = it->second;
+        open_docs.erase(it);
+        if (doc.fd < 0) break;
+        const bool ok = write_all(doc.fd, job.data);
+        ::close(doc.fd);
+        std::error_code ec;
+        // Renamed only when whole: readers see no document or the whole document.
+        // DIR/sessions/<server>/.<n>.json.part becomes <n>.json.
+        const std::string name = doc.part.filename().string();
+        const fs::path final_path =
+            doc.part.parent_path() / name.substr(1, name.size() - 1 - std::strlen(".part"));
+        if (ok) fs::rename(doc.part, final_path, ec);
+        break;
+      }
+    }
+  }
+
+  struct Doc {
+    int fd = -1;
+    fs::path part;
+  };
+  std::mutex mutex;
+  std::condition_variable wake, done_cv;
+  std::vector<Job> queue;
+  std::uint64_t queued = 0, done = 0;
+  bool stopping = false;
+  std::map<std::uint64_t, Doc> open_docs;  // the writer thread's own
+  std::set<std::string> made_dirs;         // the writer thread's own
+  std::thread thread;
+};
+
 TranscriptSink::TranscriptSink(std::optional<fs::path> dir) {
   if (dir) open(*dir);
 }
 
 void TranscriptSink::open(const fs::path& dir) {
+  writer_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   dir_ = fs::absolute(dir);
@@ -97,26 +208,31 @@ void TranscriptSink::open(const fs::path& dir) {
   fd_ = ::open(events.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0)
     throw std::runtime_error("cannot write " + events.string() + ": " + std::strerror(errno));
+  writer_ = std::make_unique<Writer>();
 }
 
 TranscriptSink::~TranscriptSink() {
   flush();
+  writer_.reset();  // writes what is queued, then joins
   if (fd_ >= 0) ::close(fd_);
 }
 
 void TranscriptSink::flush() {
   flush_scheduled_ = false;
   if (fd_ < 0 || pending_.empty()) return;
+  // events.jsonl is written here, at once: one write(2) per burst is cheap, and a farm killed
+  // with SIGKILL leaves every event up to the kill (a hand-over to the writer would not).
   write_all(fd_, pending_);  // a full disk loses events, never the farm
   pending_.clear();
 }
 
-void TranscriptSink::append_line(std::initializer_list<std::string_view> parts) {
-  if (fd_ < 0) return;
+void TranscriptSink::sync() {
+  flush();
+  if (writer_) writer_->sync();
+}
+
+void TranscriptSink::schedule_flush() {
   constexpr std::size_t kFlushAt = std::size_t{64} * 1024;
-  // Straight into the pending buffer: no line is assembled on its own first.
-  for (std::string_view part : parts) pending_ += part;
-  pending_ += '\n';
   if (!defer_ || pending_.size() >= kFlushAt) {
     flush();
   } else if (!flush_scheduled_) {
@@ -125,15 +241,45 @@ void TranscriptSink::append_line(std::initializer_list<std::string_view> parts) 
   }
 }
 
+void TranscriptSink::append_line(std::initializer_list<std::string_view> parts) {
+  if (fd_ < 0) return;
+  // Straight into the pending buffer: no line is assembled on its own first.
+  for (std::string_view part : parts) pending_ += part;
+  pending_ += '\n';
+  schedule_flush();
+}
+
 void TranscriptSink::append_event(const Json& line) {
   append_line({line.dump(-1, ' ', false, Json::error_handler_t::replace)});
 }
 
-void TranscriptSink::write_session_text(const std::string& server, std::uint64_t session,
-                                        std::string_view text) {
-  if (fd_ < 0) return;
-  flush();  // events.jsonl holds a session's events before its document appears
-  write_file_atomically(dir_ / "sessions" / server / (std::to_string(session) + ".json"), text);
+std::uint64_t TranscriptSink::begin_session(const std::string& server, std::uint64_t session,
+                                            std::string head) {
+  if (fd_ < 0) return 0;
+  const std::uint64_t handle = ++next_handle_;
+  const fs::path dir = dir_ / "sessions" / server;
+  std::vector<Writer::Job> jobs;
+  jobs.push_back({Writer::Job::Kind::open, handle, std::move(head),
+                  dir / ("." + std::to_string(session) + ".json.part")});
+  writer_->push(std::move(jobs));
+  return handle;
+}
+
+void TranscriptSink::session_text(std::uint64_t handle, std::string text) {
+  if (handle == 0 || !writer_) return;
+  std::vector<Writer::Job> jobs;
+  jobs.push_back({Writer::Job::Kind::append, handle, std::move(text), {}});
+  writer_->push(std::move(jobs));
+}
+
+void TranscriptSink::finish_session(std::uint64_t handle, std::string tail) {
+  if (handle == 0 || !writer_) return;
+  // events.jsonl holds a session's events before its document appears: flush first.
+  flush();
+  // The final name: the .part name without its dot and suffix.
+  std::vector<Writer::Job> jobs;
+  jobs.push_back({Writer::Job::Kind::finish, handle, std::move(tail), {}});
+  writer_->push(std::move(jobs));
 }
 
 std::string TranscriptSink::save_file(const std::string& server, std::uint64_t session,
@@ -202,6 +348,23 @@ SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::
   line_prefix_ = "{\"server\":";
   append_json_string(line_prefix_, server_);
   line_prefix_ += ",\"session\":" + std::to_string(session_);
+  // The document's head goes out now; events follow as they happen; finish() writes the rest.
+  auto field = [](std::string& out, const char* key, const Json& value) {
+    out += "  \"";
+    out += key;
+    out += "\": ";
+    out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out += ",\n";
+  };
+  std::string head = "{\n";
+  field(head, "server", server_);
+  field(head, "protocol", protocol_);
+  field(head, "session", session_);
+  field(head, "peer", peer_);
+  field(head, "local", local_);
+  field(head, "started", iso8601(started_wall_));
+  head += "  \"events\": [";
+  handle_ = sink_.begin_session(server_, session_, std::move(head));
   Json open = Json::object();
   open["peer"] = peer_;
   open["local"] = local_;
@@ -258,10 +421,17 @@ void SessionRecorder::add(const Json& event) {
   add_text(event.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
-void SessionRecorder::add_text(std::string text) {
+void SessionRecorder::add_text(std::string_view text) {
   // The events.jsonl line is the same object with the server and session in front.
-  sink_.append_line({line_prefix_, text.size() > 2 ? "," : "", std::string_view(text).substr(1)});
-  events_.push_back(std::move(text));
+  sink_.append_line({line_prefix_, text.size() > 2 ? "," : "", text.substr(1)});
+  // The session document lists them one per line. At most kDocBuffer of it waits here; the
+  // rest is on its way to the document, so memory does not grow with the session.
+  constexpr std::size_t kDocBuffer = std::size_t{16} * 1024;
+  doc_pending_ += first_event_ ? "\n    " : ",\n    ";
+  doc_pending_ += text;
+  first_event_ = false;
+  if (doc_pending_.size() >= kDocBuffer)
+    sink_.session_text(handle_, std::exchange(doc_pending_, {}));
 }
 
 namespace {
@@ -304,7 +474,7 @@ void SessionRecorder::add_bytes(const char* from, std::string_view bytes, Json e
       text += v.dump(-1, ' ', false, Json::error_handler_t::replace);
     }
   text += '}';
-  add_text(std::move(text));
+  add_text(text);
 }
 
 void SessionRecorder::client(std::string_view bytes, Json extra) {
@@ -341,38 +511,22 @@ void SessionRecorder::finish(CloseReason reason) {
   close["close"] = to_string(reason);
   event("close", std::move(close));
   finished_ = true;
-  // Written by hand so that each event keeps its one-line form: readable, and no second
-  // serialisation of a long session.
-  auto field = [](std::string& out, const char* key, const Json& value) {
+  // The rest of the document: the events are already on their way to it.
+  auto field = [](std::string& out, const char* key, const Json& value, bool last) {
     out += "  \"";
     out += key;
     out += "\": ";
     out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
-    out += ",\n";
+    out += last ? "\n" : ",\n";
   };
-  std::size_t size = 256;
-  for (const auto& e : events_) size += e.size() + 6;
-  std::string doc;
-  doc.reserve(size);
-  doc += "{\n";
-  field(doc, "server", server_);
-  field(doc, "protocol", protocol_);
-  if (datagrams_) field(doc, "transport", "datagram");
-  field(doc, "session", session_);
-  field(doc, "peer", peer_);
-  field(doc, "local", local_);
-  field(doc, "started", iso8601(started_wall_));
-  field(doc, "ended", iso8601(std::chrono::system_clock::now()));
-  field(doc, "close", to_string(reason));
-  doc += "  \"events\": [";
-  for (std::size_t i = 0; i < events_.size(); ++i) {
-    doc += i ? ",\n    " : "\n    ";
-    doc += events_[i];
-  }
-  doc += "\n  ]\n}\n";  // never empty: open and close are events
-  events_.clear();
-  events_.shrink_to_fit();
-  sink_.write_session_text(server_, session_, doc);
+  std::string tail = "\n  ],\n";
+  field(tail, "ended", iso8601(std::chrono::system_clock::now()), false);
+  field(tail, "close", to_string(reason), !datagrams_);
+  if (datagrams_) field(tail, "transport", "datagram", true);
+  tail += "}\n";
+  tail.insert(0, doc_pending_);
+  doc_pending_ = std::string();
+  sink_.finish_session(handle_, std::move(tail));
 }
 
 }  // namespace protofarm

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -51,30 +52,43 @@ class TranscriptSink {
   bool enabled() const { return fd_ >= 0; }
   const std::filesystem::path& dir() const { return dir_; }
 
-  // Lines are written at once, unless set_deferred_flush() gave a way to run a flush later:
-  // then they gather in memory and go out in one write when the farm has handled what is
-  // ready (the farm posts the flush to its io_context, which runs it before it waits for
-  // more input), or sooner when 64 KiB gather. One write per burst instead of one per event
-  // keeps recording cheap; a farm killed while idle still leaves every event on disk.
+  // events.jsonl lines are written at once, unless set_deferred_flush() gave a way to run a
+  // flush later: then they gather in memory and go out in one write when the farm has handled
+  // what is ready (the farm posts the flush to its io_context, which runs it before it waits
+  // for more input), or sooner when 64 KiB gather. A farm killed while idle still leaves every
+  // event on disk. Session documents are the writer thread's (below).
   using Defer = std::function<void(std::function<void()>)>;
   void set_deferred_flush(Defer defer) { defer_ = std::move(defer); }
   void flush();
+  // Waits until the writer has written everything handed over so far (tests; shutdown).
+  void sync();
 
   void append_event(const Json& line);
   // Appends one line made of these already serialised parts (the newline is added).
   void append_line(std::initializer_list<std::string_view> parts);
-  void write_session_text(const std::string& server, std::uint64_t session, std::string_view text);
+
+  // A session document, streamed: its text goes to DIR/sessions/<server>/.<n>.json.part as it
+  // is recorded, and finish_session() appends the rest and renames it to <n>.json, so memory
+  // does not grow with a session's length. Returns the session's handle (0 when not recording).
+  std::uint64_t begin_session(const std::string& server, std::uint64_t session, std::string head);
+  void session_text(std::uint64_t handle, std::string text);
+  void finish_session(std::uint64_t handle, std::string tail);
   // Saves bytes as DIR/files/<server>/<session>/<name>; returns the path relative to DIR
   // ("files/mail/1/1.eml"), or "" when not recording or the write failed.
   std::string save_file(const std::string& server, std::uint64_t session, const std::string& name,
                         std::string_view bytes);
 
  private:
+  struct Writer;
+  void schedule_flush();
+
   std::filesystem::path dir_;
   int fd_ = -1;
   Defer defer_;
-  std::string pending_;
+  std::string pending_;  // events.jsonl lines not written yet
+  std::uint64_t next_handle_ = 0;
   bool flush_scheduled_ = false;
+  std::unique_ptr<Writer> writer_;
 };
 
 class SessionRecorder {
@@ -113,7 +127,7 @@ class SessionRecorder {
  private:
   void add(const Json& event);
   // Adds an event already serialised as a JSON object (its text, from "{" to "}").
-  void add_text(std::string text);
+  void add_text(std::string_view text);
   // A bytes event, serialised by hand: the most frequent event, kept cheap to record.
   void add_bytes(const char* from, std::string_view bytes, Json extra);
   // Milliseconds since the session started, to the microsecond, as JSON writes them.
@@ -125,8 +139,9 @@ class SessionRecorder {
   std::string line_prefix_;  // {"server":...,"session":N  for the events.jsonl lines
   std::chrono::steady_clock::time_point start_;
   std::chrono::system_clock::time_point started_wall_;
-  // Each event serialised once, compactly; the session document lists them one per line.
-  std::vector<std::string> events_;
+  std::uint64_t handle_ = 0;  // the sink's handle of this session's document
+  std::string doc_pending_;   // document text not handed to the writer yet (bounded)
+  bool first_event_ = true;
   bool finished_ = false;
   bool datagrams_ = false;
 };

