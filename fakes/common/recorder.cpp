@@ -91,7 +91,7 @@ struct TranscriptSink::Writer {
     enum class Kind { open, append, finish } kind;
     std::uint64_t handle = 0;
     std::string data;
-    fs::path path;  // open: the .part file; finish: the final name
+    fs::path part, final_path;  // open: the file written, and its name once whole
   };
 
   Writer() : thread([this] { run(); }) {}
@@ -103,12 +103,11 @@ struct TranscriptSink::Writer {
     wake.notify_all();
     thread.join();
   }
-  void push(std::vector<Job> jobs) {
-    if (jobs.empty()) return;
+  void push(Job job) {
     {
       std::lock_guard lock(mutex);
-      for (auto& j : jobs) queue.push_back(std::move(j));
-      queued += jobs.size();
+      queue.push_back(std::move(job));
+      ++queued;
     }
     wake.notify_all();
   }
@@ -142,11 +141,11 @@ struct TranscriptSink::Writer {
     switch (job.kind) {
       case Job::Kind::open: {
         std::error_code ec;
-        if (made_dirs.insert(job.path.parent_path().string()).second)
-          fs::create_directories(job.path.parent_path(), ec);
-        const int fd = ::open(job.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (made_dirs.insert(job.part.parent_path().string()).second)
+          fs::create_directories(job.part.parent_path(), ec);
+        const int fd = ::open(job.part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd >= 0) write_all(fd, job.data);
-        open_docs[job.handle] = Doc{fd, job.path};
+        open_docs[job.handle] = Doc{fd, std::move(job.part), std::move(job.final_path)};
         break;
       }
       case Job::Kind::append: {
@@ -164,11 +163,7 @@ struct TranscriptSink::Writer {
         ::close(doc.fd);
         std::error_code ec;
         // Renamed only when whole: readers see no document or the whole document.
-        // DIR/sessions/<server>/.<n>.json.part becomes <n>.json.
-        const std::string name = doc.part.filename().string();
-        const fs::path final_path =
-            doc.part.parent_path() / name.substr(1, name.size() - 1 - std::strlen(".part"));
-        if (ok) fs::rename(doc.part, final_path, ec);
+        if (ok) fs::rename(doc.part, doc.final_path, ec);
         break;
       }
     }
@@ -176,7 +171,7 @@ struct TranscriptSink::Writer {
 
   struct Doc {
     int fd = -1;
-    fs::path part;
+    fs::path part, final_path;
   };
   std::mutex mutex;
   std::condition_variable wake, done_cv;
@@ -258,28 +253,22 @@ std::uint64_t TranscriptSink::begin_session(const std::string& server, std::uint
   if (fd_ < 0) return 0;
   const std::uint64_t handle = ++next_handle_;
   const fs::path dir = dir_ / "sessions" / server;
-  std::vector<Writer::Job> jobs;
-  jobs.push_back({Writer::Job::Kind::open, handle, std::move(head),
-                  dir / ("." + std::to_string(session) + ".json.part")});
-  writer_->push(std::move(jobs));
+  const std::string n = std::to_string(session);
+  writer_->push({Writer::Job::Kind::open, handle, std::move(head), dir / ("." + n + ".json.part"),
+                 dir / (n + ".json")});
   return handle;
 }
 
 void TranscriptSink::session_text(std::uint64_t handle, std::string text) {
   if (handle == 0 || !writer_) return;
-  std::vector<Writer::Job> jobs;
-  jobs.push_back({Writer::Job::Kind::append, handle, std::move(text), {}});
-  writer_->push(std::move(jobs));
+  writer_->push({Writer::Job::Kind::append, handle, std::move(text), {}, {}});
 }
 
 void TranscriptSink::finish_session(std::uint64_t handle, std::string tail) {
   if (handle == 0 || !writer_) return;
   // events.jsonl holds a session's events before its document appears: flush first.
   flush();
-  // The final name: the .part name without its dot and suffix.
-  std::vector<Writer::Job> jobs;
-  jobs.push_back({Writer::Job::Kind::finish, handle, std::move(tail), {}});
-  writer_->push(std::move(jobs));
+  writer_->push({Writer::Job::Kind::finish, handle, std::move(tail), {}, {}});
 }
 
 std::string TranscriptSink::save_file(const std::string& server, std::uint64_t session,
@@ -332,6 +321,24 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// One `  "key": value` line of a session document's head or tail, written by hand so that the
+// events between them keep their one-line form.
+void append_field(std::string& out, const char* key, const Json& value, const char* end = ",\n") {
+  out += "  \"";
+  out += key;
+  out += "\": ";
+  out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out += end;
+}
+
+// `extra` with the channel's name added ("" is the main connection: nothing added).
+Json on_channel(Json extra, std::string_view channel) {
+  if (channel.empty()) return extra;
+  if (!extra.is_object()) extra = Json::object();
+  extra["channel"] = std::string(channel);
+  return extra;
+}
+
 }  // namespace
 
 SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::string protocol,
@@ -349,20 +356,13 @@ SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::
   append_json_string(line_prefix_, server_);
   line_prefix_ += ",\"session\":" + std::to_string(session_);
   // The document's head goes out now; events follow as they happen; finish() writes the rest.
-  auto field = [](std::string& out, const char* key, const Json& value) {
-    out += "  \"";
-    out += key;
-    out += "\": ";
-    out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
-    out += ",\n";
-  };
   std::string head = "{\n";
-  field(head, "server", server_);
-  field(head, "protocol", protocol_);
-  field(head, "session", session_);
-  field(head, "peer", peer_);
-  field(head, "local", local_);
-  field(head, "started", iso8601(started_wall_));
+  append_field(head, "server", server_);
+  append_field(head, "protocol", protocol_);
+  append_field(head, "session", session_);
+  append_field(head, "peer", peer_);
+  append_field(head, "local", local_);
+  append_field(head, "started", iso8601(started_wall_));
   head += "  \"events\": [";
   handle_ = sink_.begin_session(server_, session_, std::move(head));
   Json open = Json::object();
@@ -375,24 +375,15 @@ SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::
 void SessionRecorder::set_datagrams() { datagrams_ = true; }
 
 void SessionRecorder::client(std::string_view bytes, std::string_view channel, Json extra) {
-  if (channel.empty()) return client(bytes, std::move(extra));
-  if (!extra.is_object()) extra = Json::object();
-  extra["channel"] = std::string(channel);
-  client(bytes, std::move(extra));
+  client(bytes, on_channel(std::move(extra), channel));
 }
 
 void SessionRecorder::server(std::string_view bytes, std::string_view channel, Json extra) {
-  if (channel.empty()) return server(bytes, std::move(extra));
-  if (!extra.is_object()) extra = Json::object();
-  extra["channel"] = std::string(channel);
-  server(bytes, std::move(extra));
+  server(bytes, on_channel(std::move(extra), channel));
 }
 
 void SessionRecorder::event(std::string_view name, std::string_view channel, Json extra) {
-  if (channel.empty()) return event(name, std::move(extra));
-  if (!extra.is_object()) extra = Json::object();
-  extra["channel"] = std::string(channel);
-  event(name, std::move(extra));
+  event(name, on_channel(std::move(extra), channel));
 }
 
 // finish() serialises and writes the session document, which may throw (std::bad_alloc, a JSON
@@ -512,17 +503,10 @@ void SessionRecorder::finish(CloseReason reason) {
   event("close", std::move(close));
   finished_ = true;
   // The rest of the document: the events are already on their way to it.
-  auto field = [](std::string& out, const char* key, const Json& value, bool last) {
-    out += "  \"";
-    out += key;
-    out += "\": ";
-    out += value.dump(-1, ' ', false, Json::error_handler_t::replace);
-    out += last ? "\n" : ",\n";
-  };
   std::string tail = "\n  ],\n";
-  field(tail, "ended", iso8601(std::chrono::system_clock::now()), false);
-  field(tail, "close", to_string(reason), !datagrams_);
-  if (datagrams_) field(tail, "transport", "datagram", true);
+  append_field(tail, "ended", iso8601(std::chrono::system_clock::now()));
+  append_field(tail, "close", to_string(reason), datagrams_ ? ",\n" : "\n");
+  if (datagrams_) append_field(tail, "transport", "datagram", "\n");
   tail += "}\n";
   tail.insert(0, doc_pending_);
   doc_pending_ = std::string();
