@@ -77,6 +77,7 @@ TlsConfig parse_tls(const Cfg& cfg, const fs::path& base_dir) {
   };
   tls.cert_file = resolve(cfg["cert"]);
   tls.key_file = resolve(cfg["key"]);
+  tls.require_session_reuse = cfg.bool_or("require_session_reuse", false);
   if (tls.cert_file.empty() != tls.key_file.empty())
     cfg.error("give both cert and key, or neither (a certificate is then generated)");
   return tls;

@@ -70,6 +70,7 @@ class SocketStream final : public ByteStream {
     info.version = SSL_get_version(ssl);
     info.cipher = SSL_get_cipher_name(ssl);
     if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) info.sni = sni;
+    info.resumed = SSL_session_reused(ssl) == 1;
     return info;
   }
 

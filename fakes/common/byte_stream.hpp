@@ -43,6 +43,7 @@ class ByteStream {
   // The TLS session's version, cipher and SNI name (empty when unknown).
   struct TlsInfo {
     std::string version, cipher, sni;
+    bool resumed = false;  // the handshake resumed an earlier session (a ticket or session id)
   };
   virtual TlsInfo tls_info() const = 0;
 };

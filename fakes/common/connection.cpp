@@ -65,6 +65,12 @@ void Connection::begin_io(Deadline& d, Duration timeout) {
   arm(d);
 }
 
+void Connection::restart_read_deadline() {
+  if (read_deadline_.pending == 0) return;
+  --read_deadline_.pending;
+  begin_io(read_deadline_, idle_timeout_);
+}
+
 void Connection::end_io(Deadline& d) {
   if (d.pending > 0) --d.pending;
 }
@@ -174,7 +180,7 @@ Task<bool> Connection::write(std::string_view bytes, WriteOptions options) {
     const std::size_t n = std::min(piece, limit - offset);
     if (offset > 0 && pause.count() > 0 && !co_await sleep(pause)) co_return false;
     const IoResult r = co_await raw_write(bytes.substr(offset, n));
-    recorder_.server(bytes.substr(offset, r.bytes), channel_, options.extra);
+    if (options.record) recorder_.server(bytes.substr(offset, r.bytes), channel_, options.extra);
     sent_ += r.bytes;
     offset += r.bytes;
     if (!r.ok()) co_return false;
@@ -223,6 +229,8 @@ Task<bool> Connection::start_tls(asio::ssl::context& context) {
   e["version"] = info.version;
   e["cipher"] = info.cipher;
   if (!info.sni.empty()) e["sni"] = info.sni;
+  if (info.resumed) e["resumed"] = true;
+  tls_resumed_ = info.resumed;
   recorder_.event("tls", channel_, std::move(e));
   co_return true;
 }

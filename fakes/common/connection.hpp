@@ -60,6 +60,9 @@ class ConnectionRegistry {
 struct WriteOptions {  // NOLINT(bugprone-exception-escape): json's null ctor cannot throw
   const Shaping* shaping = nullptr;  // overrides the connection's fault shaping when it has any
   Json extra = nullptr;              // merged into the recorded server event (e.g. "rule")
+  // False: the bytes are counted but not recorded (a download whose content the transcript
+  // names by size and digest instead, as FTP's RETR does).
+  bool record = true;
 };
 
 class Connection {
@@ -97,6 +100,9 @@ class Connection {
 
   bool is_open() const { return transport_->is_open() && !closing_; }
   bool tls_active() const { return transport_->tls_active(); }
+  // Whether the TLS handshake resumed an earlier session (FTP's data channels must, with
+  // require_session_reuse).
+  bool tls_resumed() const { return tls_resumed_; }
   CloseReason close_reason() const { return reason_.value_or(CloseReason::server); }
   void note_close_reason(CloseReason reason) {
     if (!reason_) reason_ = reason;
@@ -113,6 +119,9 @@ class Connection {
   const std::string& local() const { return local_; }
   Duration idle_timeout() const { return idle_timeout_; }
   void set_idle_timeout(Duration d) { idle_timeout_ = d; }
+  // Starts the idle timeout afresh for a read already pending (one begun while the timeout was
+  // off: FTP's control connection waits without a deadline while a transfer runs).
+  void restart_read_deadline();
   ConnectionFaults& faults() { return faults_; }
   asio::any_io_executor executor() { return transport_->executor(); }
 
@@ -149,7 +158,8 @@ class Connection {
   bool timed_out_ = false;
   bool aborted_ = false;
   bool closing_ = false;
-  bool peer_finished_ = false;  // the peer's end of input was seen: reads return at once
+  bool peer_finished_ = false;
+  bool tls_resumed_ = false;  // the peer's end of input was seen: reads return at once
   std::optional<CloseReason> reason_;
   std::uint64_t sent_ = 0;
   std::uint64_t received_ = 0;

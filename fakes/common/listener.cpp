@@ -150,8 +150,12 @@ Task<void> Listener::accept_loop() {
 
 Task<void> run_stream_session(Server& server, StreamSocket socket) {
   error_code ec;
-  if (server.config().listen.kind == ListenAddress::Kind::inet)
+  if (server.config().listen.kind == ListenAddress::Kind::inet) {
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    // Urgent data stays in the stream: without this the kernel takes a client's urgent byte
+    // (ftplib sends ABOR's line end as MSG_OOB) out of band, and it is never read or recorded.
+    socket.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_OOBINLINE>(true), ec);
+  }
   return run_stream_session(server, socket_stream(std::move(socket)));
 }
 

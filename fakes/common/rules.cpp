@@ -30,6 +30,12 @@ void StateStore::set(const std::string& name, std::string value) {
   values_[name] = std::move(value);
 }
 
+bool RuleMatch::keeps_builtin() const {
+  for (const auto& [key, extension] : rule->extensions)
+    if (extension && extension->keeps_builtin()) return true;
+  return false;
+}
+
 std::optional<std::string_view> Request::field(std::string_view name) const {
   for (const Field& f : fields)
     if (f.name == name) return f.value;

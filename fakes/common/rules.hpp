@@ -61,6 +61,10 @@ class RuleExtension {
  public:
   virtual ~RuleExtension() = default;
   virtual bool accept(const Request&) const { return true; }
+  // True for a key that shapes the built-in behaviour rather than standing in for it (FTP's
+  // `data:`): the built-in runs even when the rule has `reply`, and the reply replaces only the
+  // built-in's final answer (Session::scripted_text()).
+  virtual bool keeps_builtin() const { return false; }
 };
 
 struct RuleAction {
@@ -129,6 +133,8 @@ struct RuleMatch {
   std::vector<std::string> captures;  // [0] the whole match, then the groups
   std::uint64_t count = 0;            // which predicate match of this rule this was (1-based)
   const RuleAction& action() const { return rule->action; }
+  // Whether an extension keeps the built-in behaviour running (RuleExtension::keeps_builtin).
+  bool keeps_builtin() const;
 };
 
 class RuleEngine {

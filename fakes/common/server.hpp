@@ -53,7 +53,7 @@ struct ServerConfig {
   std::optional<FaultConfig> faults;
   std::vector<Rule> rules;
   std::vector<std::string> moments;  // the protocol's moments (RuleSyntax::moments)
-  YAML::Node node;                   // the whole server entry, for the protocol's own keys
+  YAML::Node node;  // the whole server entry, for the protocol's own keys (until created)
   YAML::Mark mark;
   std::shared_ptr<ScenarioContext> scenario;
 };
@@ -75,6 +75,8 @@ class Server {
   ~Server();
 
   const ServerConfig& config() const { return config_; }
+  // Drops the server entry's YAML (ServerConfig::node) once the fake has been created from it.
+  void forget_yaml() { config_.node.reset(); }
   const std::string& name() const { return config_.name; }
   FarmServices& services() { return services_; }
   RuleEngine& rules() { return rules_; }

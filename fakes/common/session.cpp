@@ -75,28 +75,35 @@ Task<Flow> Session::answer(Request request, BuiltIn builtin, std::string_view li
   std::optional<RuleMatch> outer = std::move(active_);  // answer() may nest inside a builtin
   active_ = std::move(match);
   Flow flow = Flow::next;
-  std::string sent;
-  if (action.reply) {
-    for (const auto& line : *action.reply) {
-      sent += substitute_captures(line, active_->captures);
-      sent += line_end;
-    }
-  } else if (action.raw) {
-    sent = *action.raw;
-  }
-  if (action.answers()) {
+  // A rule whose key shapes the built-in (FTP's data:) lets it run; it sends the reply itself.
+  const bool answers = action.answers() && !active_->keeps_builtin();
+  const std::string sent = answers ? scripted_text(line_end).value_or("") : std::string{};
+  if (answers) {
     if (!sent.empty() && !co_await send(sent)) flow = Flow::end;
   } else {
     flow = co_await builtin();
   }
   active_ = std::move(outer);
-  if (action.answers() && scripted_hook_) {
+  if (answers && scripted_hook_) {
     const bool ending = action.then != Then::none || flow == Flow::end || !conn_.is_open();
     const Flow after = co_await scripted_hook_(ScriptedReply{request, first_line(sent), ending});
     if (!ending) flow = after;
   }
   if (flow == Flow::end || !conn_.is_open()) co_return Flow::end;
   co_return co_await apply_then(conn_, action.then);
+}
+
+std::optional<std::string> Session::scripted_text(std::string_view line_end) const {
+  if (!active_) return std::nullopt;
+  const RuleAction& action = active_->action();
+  if (action.raw) return *action.raw;
+  if (!action.reply) return std::nullopt;
+  std::string text;
+  for (const auto& line : *action.reply) {
+    text += substitute_captures(line, active_->captures);
+    text += line_end;
+  }
+  return text;
 }
 
 Task<Flow> Session::end() {

@@ -77,6 +77,14 @@ class Session {
   Task<bool> send(std::string_view bytes);
   Task<bool> send_line(std::string_view line, std::string_view line_end = "\r\n");
 
+  // The rule being answered, while its action runs (nullptr otherwise).
+  const RuleMatch* active_rule() const { return active_ ? &*active_ : nullptr; }
+  // The active rule's reply as it would be sent (captures substituted, each line followed by
+  // line_end; raw bytes as they are); nullopt when there is no active rule or it has neither.
+  // For a built-in that a rule extension keeps running (RuleExtension::keeps_builtin): it sends
+  // this instead of its own final answer.
+  std::optional<std::string> scripted_text(std::string_view line_end = "\r\n") const;
+
   // Records a client frame with its parsed command.
   void record_client(std::string_view bytes, Json extra = nullptr) {
     rec().client(bytes, std::move(extra));

@@ -24,6 +24,9 @@ struct TlsConfig {
   TlsMode mode = TlsMode::none;
   std::string cert_file;  // PEM chain; empty: use the generated certificate
   std::string key_file;   // PEM private key
+  // A session's extra channels (FTP data connections) must resume the main connection's TLS
+  // session (TLS 1.2 session id or TLS 1.3 ticket).
+  bool require_session_reuse = false;
 };
 
 struct GeneratedCertificate {
