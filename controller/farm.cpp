@@ -1,5 +1,7 @@
 #include "controller/farm.hpp"
 
+#include <malloc.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -57,6 +59,16 @@ std::vector<ConfigErrors> Farm::load(const std::vector<std::string>& files) {
   std::vector<std::string> all_names;
   for (const auto& sc : scenarios_)
     for (const auto& s : sc.servers) all_names.push_back(s.name);
+  // The fakes have parsed what they need: the YAML documents go (a 10,000-file ftp tree is
+  // several MiB of YAML nodes), and the heap they held goes back to the system before ready.
+  // (reset(), not assignment: assigning to a yaml-cpp Node changes the node it refers to.)
+  for (auto& sc : scenarios_) {
+    sc.document.reset();
+    sc.expect.reset();
+    for (auto& s : sc.servers) s.node.reset();
+  }
+  for (auto& s : servers_) s->forget_yaml();
+  malloc_trim(0);
   for (const auto& name : wanted) {
     if (std::find(all_names.begin(), all_names.end(), name) == all_names.end()) {
       if (errors.empty()) errors.emplace_back("");
