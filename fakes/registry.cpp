@@ -1,6 +1,7 @@
 // Every fake the farm knows, registered explicitly in this one place.
 #include <algorithm>
 
+#include "fakes/ftp/ftp_fake.hpp"
 #include "fakes/pop3/pop3_fake.hpp"
 #include "fakes/registry.hpp"
 #include "fakes/smtp/smtp_fake.hpp"
@@ -11,10 +12,7 @@ namespace protofarm {
 
 const std::vector<FakeFactory>& fake_registry() {
   static const std::vector<FakeFactory> registry = {
-      tcp::factory(),
-      udp::factory(),
-      smtp::factory(),
-      pop3::factory(),
+      tcp::factory(), udp::factory(), smtp::factory(), pop3::factory(), ftp::factory(),
   };
   return registry;
 }

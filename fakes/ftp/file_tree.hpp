@@ -1,0 +1,99 @@
+// The FTP fake's virtual file system: the scenario's `tree:`, plus what clients upload during the
+// run. Nothing here touches the real file system but a `{file: ...}` entry's own file (read a
+// chunk at a time when it is sent); generated content (`{size: 1GiB}`) is computed from the seed
+// a block at a time, so it costs no memory and no disk.
+//
+// Paths are absolute and normalized (ftp_codec.hpp resolve_path()); "/" is the root and always a
+// folder. A file entry implies its parent folders. `write` on a folder lets clients change what
+// is below it (a folder inherits it from its parents).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fakes/ftp/ftp_codec.hpp"
+
+namespace protofarm::ftp {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// Generated content repeats a pattern of this many bytes made from the seed.
+inline constexpr std::uint64_t kGeneratedPeriod = std::uint64_t{256} * 1024;
+
+struct Content {
+  enum class Kind { bytes, generated, disk };
+  Kind kind = Kind::bytes;
+  // bytes: the content; generated: its pattern (generated_content()), or empty, and then each
+  // read computes it.
+  std::shared_ptr<const std::string> bytes = std::make_shared<const std::string>();
+  std::uint64_t size = 0;  // generated and disk
+  std::uint64_t seed = 0;  // generated
+  std::string file;        // disk: an absolute path
+  std::uint64_t length() const { return kind == Kind::bytes ? bytes->size() : size; }
+};
+
+struct Node {
+  bool dir = false;
+  Content content;
+  TimePoint mtime;
+  unsigned mode = 0644;
+  bool write = false;  // set on this entry (folders: inherited below)
+  std::map<std::string, std::unique_ptr<Node>, std::less<>> children;
+};
+
+class FileTree {
+ public:
+  explicit FileTree(TimePoint default_mtime = {});
+
+  // The entry at a normalized absolute path, or nullptr.
+  Node* find(std::string_view path);
+  const Node* find(std::string_view path) const;
+  // Creates the folder (and its parents); returns nullptr when a file is in the way.
+  Node* make_dirs(std::string_view path);
+  // Creates or replaces the file (parents are created); nullptr when a folder is in the way.
+  Node* put_file(std::string_view path, Content content, std::optional<TimePoint> mtime = {});
+  // Removes an entry (a folder with everything in it); false when it is not there.
+  bool remove(std::string_view path);
+  // Moves an entry; false when `from` is missing, `to`'s parent is not a folder, or `to` is
+  // `from` or below it. Replaces a file at `to`.
+  bool rename(std::string_view from, std::string_view to);
+
+  // Whether clients may change what is inside this folder (its own `write` or a parent's).
+  bool writable(std::string_view folder) const;
+  // The entries of a folder, sorted by name; for a file, the file itself.
+  std::vector<EntryInfo> list(std::string_view path) const;
+  EntryInfo info(std::string_view path) const;
+
+  // Up to `max` bytes of a file's content from `offset` (fewer at the end; "" past it). A disk
+  // file that cannot be read gives "" and sets `error`.
+  static std::string read(const Content& content, std::uint64_t offset, std::size_t max,
+                          std::string* error = nullptr);
+  // The same without a copy, for content held in memory (bytes, and generated content with its
+  // pattern): at most `max` bytes from `offset`, maybe fewer (the end of the pattern); "" at the
+  // end, and for content on disk.
+  static std::string_view view(const Content& content, std::uint64_t offset, std::size_t max);
+  // The whole content when it is small enough to hold (what APPE or STOR after REST add to).
+  static std::optional<std::string> read_all(const Content& content, std::size_t limit);
+
+  std::size_t entries() const { return entries_; }
+
+ private:
+  Node root_;
+  TimePoint default_mtime_;
+  std::size_t entries_ = 0;
+};
+
+// Generated content: the same seed and offset give the same bytes, for any offset; byte k is
+// byte k % kGeneratedPeriod of the seed's pattern.
+std::string generated_bytes(std::uint64_t seed, std::uint64_t offset, std::size_t n);
+// A `{size: N}` entry's content, with its pattern computed once (at most kGeneratedPeriod
+// bytes), so that sending it is a copy from memory.
+Content generated_content(std::uint64_t seed, std::uint64_t size);
+
+}  // namespace protofarm::ftp
