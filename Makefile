@@ -8,17 +8,21 @@
 #   make unit     only the unit tests
 #   make e2e      only the end-to-end tests
 #   make tidy     clang-tidy (.clang-tidy) over controller/ and fakes/, after a configure
-#   make bench    the benchmarks in bench/ (installs postfix's smtp-source and nginx)
+#   make fuzz     libFuzzer campaigns of FUZZ_SECONDS (default 60) per target in tests/fuzz/
+#                 (make test replays their saved corpus in both of its builds)
+#   make bench    the benchmarks in bench/ (installs postfix's smtp-source, nginx, vsftpd)
 #   make format   reformat the C++ sources with clang-format
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || find controller fakes tests bench -name '*.[ch]pp')
 
 .PHONY: all deps test-deps test-tools build demo test check unit e2e asan tidy format format-check \
-	bench clean
+	bench clean fuzz fuzz-deps
 
 all: build
 
@@ -62,6 +66,27 @@ asan: test-tools $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# libFuzzer needs clang: a build of its own, with only the fuzzers and what they link. Each runs
+# FUZZ_SECONDS from its saved corpus; new inputs go to $(FUZZ_BUILD)/corpus/<name>, and a crash
+# leaves crash-* there and fails the target (copy the input into tests/fuzz/corpus/<name>/ once
+# fixed, so every build replays it).
+fuzz-deps:
+	tools/install-deps.sh fuzz
+
+$(FUZZ_BUILD)/build.ninja: | fuzz-deps
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPROTOFARM_FUZZ=ON $(CMAKE_FLAGS)
+
+fuzz: fuzz-deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	@for f in $(FUZZ_BUILD)/tests/fuzz/*_fuzz; do \
+	  name=$$(basename $$f _fuzz); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	  (cd $(FUZZ_BUILD)/corpus/$$name && $(CURDIR)/$$f -max_total_time=$(FUZZ_SECONDS) \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 . $(CURDIR)/tests/fuzz/corpus/$$name) \
+	    || exit 1; \
+	done
 
 # clang cannot load GCC's precompiled header, so clang-tidy reads a copy of compile_commands.json
 # that includes the header's source (fakes/common/pch.hpp) instead. Any warning fails the target

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages that protofarm needs and that are missing.
-# Usage: tools/install-deps.sh [build|test|bench]   (each set includes the ones before it)
+# Usage: tools/install-deps.sh [build|test|fuzz|bench]   (each set includes build and test)
 set -eu
 set_name=${1:-build}
 
@@ -11,13 +11,16 @@ build="g++ make cmake ninja-build pkg-config libboost1.81-dev nlohmann-json3-dev
 # Perl itself). tools/check-test-tools.sh checks that each tool can do what the tests ask.
 test="$build libgtest-dev libgmock-dev clang-format clang-tidy python3 python3-jsonschema
   python3-yaml curl swaks libnet-ssleay-perl socat docker-compose json-schema-test-suite"
-bench="$test postfix nginx-light hyperfine"
+# libFuzzer comes with clang's runtime libraries (`make fuzz`).
+fuzz="$test clang libclang-rt-14-dev"
+bench="$test postfix nginx-light hyperfine vsftpd python3-pyftpdlib"
 
 case "$set_name" in
   build) wanted=$build ;;
   test) wanted=$test ;;
+  fuzz) wanted=$fuzz ;;
   bench) wanted=$bench ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|test|fuzz|bench]" >&2; exit 2 ;;
 esac
 
 missing=""
