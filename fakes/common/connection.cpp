@@ -235,17 +235,22 @@ Task<bool> Connection::start_tls(asio::ssl::context& context) {
   co_return true;
 }
 
-Task<void> Connection::close(CloseReason reason) {
-  if (!transport_->is_open()) co_return;
+Task<void> Connection::finish_sending(CloseReason reason) {
+  if (!transport_->is_open() || closing_) co_return;
   note_close_reason(reason);
-  const bool tls = transport_->tls_active();
-  if (tls) {
+  if (transport_->tls_active()) {
     begin_io(write_deadline_, std::chrono::seconds(1));
     co_await transport_->stop_tls();  // sends close_notify; the peer's is optional
     end_io(write_deadline_);
   }
   closing_ = true;
   transport_->shutdown_send();
+}
+
+Task<void> Connection::close(CloseReason reason) {
+  if (!transport_->is_open()) co_return;
+  const bool tls = transport_->tls_active();
+  co_await finish_sending(reason);
   // Lingering close: read until the client closes too (or briefly), so that input we never
   // read does not turn our close into a reset that eats the last reply on the client's side.
   std::string buf(4096, '\0');

@@ -91,6 +91,10 @@ class Connection {
   // a plain connection (marked after_close); under TLS they are records no longer decrypted,
   // and are dropped.
   Task<void> close(CloseReason reason = CloseReason::server);
+  // The first half of close(): close_notify under TLS, then FIN; nothing more is sent, and
+  // close() later only waits for the client's close. (An FTP download ends so, then the 226
+  // goes out, then the data connection is closed: a client may read the 226 before it closes.)
+  Task<void> finish_sending(CloseReason reason = CloseReason::server);
   // Abortive close (RST), as a real reset looks to the client.
   void reset(CloseReason reason = CloseReason::reset);
   // Stops answering: records whatever the client sends until it closes or the farm stops.

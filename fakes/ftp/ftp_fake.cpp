@@ -439,10 +439,19 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
     }
     digest = sha.hex();
     rt.data = nullptr;
-    if (out.end == End::reset)
+    if (out.end == End::reset) {
       data->reset(CloseReason::fault);
-    else
+    } else {
+      // Everything is sent (FIN, or close_notify and FIN), then the final reply: clients that
+      // read the 226 before they close the data connection (Go's, this benchmark's) do not wait
+      // for the linger of the close.
+      co_await data->finish_sending(CloseReason::server);
+      std::string reply_now = final_text.value_or("");
+      if (!final_text) reply_now = protocol_.finish_transfer(t, out).bytes;
+      if (!final_sent && control_ok) control_ok = co_await control_send(reply_now, tag);
+      final_sent = true;
       co_await data->close(CloseReason::server);
+    }
     Json close = Json::object();
     close["transfer"] = transfers_;
     close["bytes"] = out.bytes;
