@@ -118,6 +118,7 @@ test: format-check tidy check asan
 
 bench: build
 	tools/install-deps.sh bench
+	cmake --build $(BUILD) -j $(JOBS) --target ftp_load
 	PROTOFARM=$(BUILD)/protofarm bench/run.sh
 
 # scenarios/schema.json is generated: protofarm composes the schema from

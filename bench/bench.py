@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""protofarm benchmarks: start-up time, idle memory, TCP round trips and SMTP throughput.
+"""protofarm benchmarks: start-up time, idle memory, TCP round trips, SMTP and FTP.
 
     bench/run.sh [--quick] [--json FILE]       (make bench installs the tools and runs it)
 
@@ -21,6 +21,8 @@ What is measured, and how:
 - mail: Postfix's smtp-source against the smtp fake (recording on) and against smtp-sink, one
   connection per message and many messages per connection; and the idle memory of a mail farm.
   Only smtp-source and smtp-sink run: the Postfix mail system is never started.
+- ftp: download throughput of a 1 GiB file and sessions/s with 8 parallel clients against
+  vsftpd and pyftpdlib, and the idle memory of a 10,000-file tree (bench/ftp_bench.py).
 """
 
 import argparse
@@ -39,6 +41,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ftp_bench  # noqa: E402  (bench/ftp_bench.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -208,7 +213,7 @@ def validates(binary, text, tmp):
 def protocols_available(binary, tmp):
     """The protocols whose fake accepts a minimal server (a stub fails validation)."""
     available = {}
-    for protocol in ("tcp", "udp", "smtp", "pop3"):
+    for protocol in ("tcp", "udp", "smtp", "pop3", "ftp"):
         ok, why = validates(binary, "name: probe\nservers:\n  s:\n    protocol: %s\n" % protocol,
                             tmp)
         available[protocol] = (ok, why)
@@ -576,6 +581,7 @@ def main():
     parser.add_argument("--servers", type=int, default=20)
     parser.add_argument("--tmp", help="where transcripts go (default /dev/shm, else $TMPDIR)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--only", choices=("ftp",), help="run only these benchmarks")
     args = parser.parse_args()
 
     binary = args.protofarm
@@ -628,6 +634,14 @@ def main():
         results["protocols"] = {p: ok for p, (ok, _) in available.items()}
         mix = [p for p in ("tcp", "smtp", "pop3", "udp") if available[p][0]]
         log("bench: fakes available: %s" % ", ".join(mix))
+
+        if available.get("ftp", (False,))[0]:
+            log("bench: ftp (vsftpd, pyftpdlib)")
+            ftp_bench.run(binary, tmp, report, results, quick, Farm, proc_status, median)
+        else:
+            report.skip("ftp", "the ftp fake is not available")
+        if args.only == "ftp":
+            return finish(args, results, report, build_type, started)
 
         # Start-up and idle memory: 20 servers, then 1 server, then nginx with one listener.
         scenario = Path(tmp) / "farm.yaml"
@@ -745,6 +759,10 @@ def main():
                        rss, "MiB", "< %g MiB" % TARGETS["mail_idle_rss_mib"],
                        rss < TARGETS["mail_idle_rss_mib"])
 
+    return finish(args, results, report, build_type, started)
+
+
+def finish(args, results, report, build_type, started):
     results["machine"]["loadavg_after"] = loadavg()
     results["seconds"] = round(time.time() - started, 1)
     results["report"] = report.rows
