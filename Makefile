@@ -93,15 +93,18 @@ fuzz: fuzz-deps $(FUZZ_BUILD)/build.ninja
 # (WarningsAsErrors in .clang-tidy). TIDY_FILES narrows the run: make tidy TIDY_FILES=controller/
 # Only our sources are checked, not the generated ones (build/generated/: embedded JSON), so the
 # configure step is all tidy needs, no build. A source the configure step has not seen yet (a
-# file just added to a fake's folder) re-runs it; one still without a compile command (in no
-# target) fails the target, rather than go unchecked without a word.
+# file just added to a fake's folder), or one it saw that is gone (after switching branches),
+# re-runs it; one still without a compile command (in no target) fails the target, rather than
+# go unchecked without a word.
 TIDY_DIR ?= $(BUILD)/tidy
 TIDY_FILES ?= $(CURDIR)/(controller|fakes)/.*\.cpp$$
 
 tidy: test-deps $(BUILD)/build.ninja
 	@unseen() { for f in $$(git ls-files 'controller/*.cpp' 'fakes/*.cpp'); do \
 	  grep -qF "\"file\": \"$(CURDIR)/$$f\"" $(BUILD)/compile_commands.json || echo "$$f"; done; }; \
-	if [ -n "$$(unseen)" ]; then cmake -S . -B $(BUILD) > /dev/null || exit 1; fi; \
+	gone() { sed -n 's/^ *"file": "\(.*\)",*$$/\1/p' $(BUILD)/compile_commands.json | \
+	  while read -r f; do [ -e "$$f" ] || echo "$$f"; done; }; \
+	if [ -n "$$(unseen)$$(gone)" ]; then cmake -S . -B $(BUILD) > /dev/null || exit 1; fi; \
 	if [ -n "$$(unseen)" ]; then echo "tidy: no compile command for" $$(unseen) >&2; exit 1; fi
 	mkdir -p $(TIDY_DIR)
 	sed -e 's#-include [^ ]*/cmake_pch\.hxx#-include $(CURDIR)/fakes/common/pch.hpp#g' \
