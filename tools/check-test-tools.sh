@@ -6,7 +6,9 @@
 #
 # What is checked, and which tests need it:
 #   swaks: TLS (--tls, --tlsc), AUTH LOGIN and CRAM-MD5, pipelining   tests/e2e/test_smtp_clients.py
-#   curl: smtp smtps pop3 pop3s telnet gopher, over TLS               test_smtp_clients, test_pop3, test_tcp
+#   curl: smtp smtps pop3 pop3s ftp ftps telnet gopher, over TLS      test_smtp_clients, test_pop3,
+#                                                                     test_ftp_*, test_tcp
+#   /usr/bin/python3's ftplib (with ssl)                              tests/e2e/test_ftp_*.py
 #   socat, openssl (s_client)                                         tests/e2e/test_tcp.py
 #   docker-compose                                                    tests/e2e/test_docker_compose.py
 #   /usr/bin/python3 with jsonschema (draft 2020-12) and yaml         the e2e runner, test_schema.py
@@ -38,7 +40,7 @@ fi
 
 if have curl; then
   protocols=$(curl -V | sed -n 's/^Protocols: //p')
-  for p in smtp smtps pop3 pop3s telnet gopher; do
+  for p in smtp smtps pop3 pop3s ftp ftps telnet gopher; do
     case " $protocols " in
       *" $p "*) ;;
       *) missing "curl cannot do $p://" curl ;;
@@ -62,6 +64,8 @@ if [ -x /usr/bin/python3 ]; then
       python3-jsonschema
   /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 ||
     missing "/usr/bin/python3 cannot import yaml" python3-yaml
+  /usr/bin/python3 -c 'import ftplib; ftplib.FTP_TLS' >/dev/null 2>&1 ||
+    missing "/usr/bin/python3 has no ftplib.FTP_TLS (TLS support)" libpython3.11-stdlib
 else
   missing "/usr/bin/python3 is not installed" python3
 fi
