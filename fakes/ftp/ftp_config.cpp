@@ -202,8 +202,8 @@ Config parse_config(const Cfg& cfg, const ConfigContext& context, FileTree& tree
   if (cfg.has("passive_address")) {
     const std::string a = cfg["passive_address"].str();
     boost::system::error_code ec;
-    boost::asio::ip::make_address(a, ec);
-    if (ec || boost::asio::ip::make_address(a, ec).is_v6())
+    const auto address = boost::asio::ip::make_address(a, ec);
+    if (ec || address.is_v6())
       cfg["passive_address"].error("expected an IPv4 address (the one 227 replies give)");
     else
       config.passive_address = a;

@@ -293,6 +293,10 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
                                          : t.kind == Transfer::Kind::nlst ? "NLST"
                                                                           : "MLSD"));
   open["path"] = t.path;
+  // The final reply for how the transfer ended: the rule's, or the built-in one.
+  auto final_reply = [&] {
+    return final_text ? *final_text : protocol_.finish_transfer(t, out).bytes;
+  };
   std::unique_ptr<Connection> data = co_await open_data(rt, shape, open);
   const bool replies_first = shape && shape->replies_first;
   const std::string preliminary =
@@ -446,9 +450,7 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
       // read the 226 before they close the data connection (Go's, this benchmark's) do not wait
       // for the linger of the close.
       co_await data->finish_sending(CloseReason::server);
-      std::string reply_now = final_text.value_or("");
-      if (!final_text) reply_now = protocol_.finish_transfer(t, out).bytes;
-      if (!final_sent && control_ok) control_ok = co_await control_send(reply_now, tag);
+      if (!final_sent && control_ok) control_ok = co_await control_send(final_reply(), tag);
       final_sent = true;
       co_await data->close(CloseReason::server);
     }
@@ -466,13 +468,11 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
     s_.rec().event("data_close", "data", std::move(close));
   }
 
-  std::string final_reply = final_text.value_or("");
-  if (!final_text) final_reply = protocol_.finish_transfer(t, out).bytes;
-  if (!final_sent && control_ok) co_await control_send(final_reply, tag);
+  if (!final_sent && control_ok) co_await control_send(final_reply(), tag);
 
   if (t.upload() && data) {
     const bool accepted =
-        out.end == End::complete && !out.upload_too_big && reply_code_of(final_reply) / 100 == 2;
+        out.end == End::complete && !out.upload_too_big && reply_code_of(final_reply()) / 100 == 2;
     if (accepted) protocol_.store_upload(t, out.upload);
     Json e = Json::object();
     e["path"] = t.path;

@@ -7,7 +7,6 @@ Every example must be used by a test here (ExamplesAreTested), and must validate
 
 import ast
 import ftplib
-import hashlib
 import re
 import shutil
 import socket
@@ -17,7 +16,8 @@ import time
 import unittest
 from pathlib import Path
 
-from farm import SCENARIOS, Farm, event_bytes, named_events, run
+from farm import SCENARIOS, Farm, named_events, run
+from ftp_util import commands, control_bytes, data_bytes, data_events, sha256, verbs
 
 CURL = shutil.which("curl")
 TIMEOUT = 10  # seconds, for every socket of a raw client
@@ -38,34 +38,9 @@ def url(farm, path="", server="ftp", scheme="ftp"):
     return f"{scheme}://{farm.host(server)}:{farm.port(server)}/{path}"
 
 
-def sha256(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def commands(session):
-    """The (command, args) pairs of the control connection, in order."""
-    return [(e["command"], e["args"]) for e in session["events"]
-            if e.get("from") == "client" and "command" in e]
-
-
-def verbs(session):
-    return [c for c, _ in commands(session)]
-
-
 def control_replies(session):
     """What the server sent on the control connection, as one string."""
-    return b"".join(event_bytes(e) for e in session["events"]
-                    if e.get("from") == "server" and "channel" not in e).decode()
-
-
-def data_events(session):
-    """The server's byte events on data connections (listings; files are not recorded)."""
-    return [e for e in session["events"] if e.get("from") == "server"
-            and e.get("channel") == "data"]
-
-
-def data_bytes(session):
-    return b"".join(event_bytes(e) for e in data_events(session))
+    return control_bytes(session).decode()
 
 
 def one(session, name):

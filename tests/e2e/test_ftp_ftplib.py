@@ -3,7 +3,6 @@ TLS, a server that requires TLS session reuse on data connections) and curl. Eac
 what the client got (bytes, replies, exceptions) and what the transcript recorded."""
 
 import ftplib
-import hashlib
 import io
 import os
 import shutil
@@ -12,7 +11,8 @@ import ssl
 import subprocess
 import unittest
 
-from farm import Farm, client_bytes, event_bytes, named_events
+from farm import Farm, client_bytes, named_events
+from ftp_util import commands, control_bytes, data_bytes, sha256, verbs
 
 CURL = shutil.which("curl") or ("/usr/bin/curl" if os.path.exists("/usr/bin/curl") else None)
 TIMEOUT = 10  # seconds, for every socket
@@ -85,30 +85,9 @@ def ftp(farm, name="ftp"):
     return f
 
 
-def commands(session):
-    """The (command, args) pairs the transcript recorded, in order."""
-    return [(e["command"], e["args"]) for e in session["events"]
-            if e.get("from") == "client" and "command" in e]
-
-
-def verbs(session):
-    return [verb for verb, _ in commands(session)]
-
-
 def replies(session):
     """The server's lines on the control connection, in order."""
-    return server_bytes_main(session).decode(errors="replace").splitlines()
-
-
-def server_bytes_main(session):
-    return b"".join(event_bytes(e) for e in session["events"]
-                    if e.get("from") == "server" and "channel" not in e)
-
-
-def data_text(session):
-    """What the server sent on data channels (listings are recorded byte by byte)."""
-    return b"".join(event_bytes(e) for e in session["events"]
-                    if e.get("from") == "server" and e.get("channel") == "data")
+    return control_bytes(session).decode(errors="replace").splitlines()
 
 
 def transfers(session):
@@ -116,10 +95,6 @@ def transfers(session):
     opens = {e["transfer"]: e for e in named_events(session, "data_open")}
     closes = {e["transfer"]: e for e in named_events(session, "data_close")}
     return {n: (opens.get(n), closes.get(n)) for n in sorted(set(opens) | set(closes))}
-
-
-def sha256(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def retr(f, path, rest=None):
@@ -230,11 +205,11 @@ class Plain(unittest.TestCase):
             self.assertEqual(closed["reason"], "complete")
         nlst_bytes = b"big.bin\r\nbinary.bin\r\ndocs\r\nnotes.txt\r\nreadme.txt\r\n"
         self.assertEqual(done[1][1]["bytes"], len(nlst_bytes))
-        self.assertTrue(data_text(s).startswith(nlst_bytes + b"guide.txt\r\n"))
-        self.assertTrue(data_text(s).endswith("\r\n".join(listing).encode() + b"\r\n"))
+        self.assertTrue(data_bytes(s).startswith(nlst_bytes + b"guide.txt\r\n"))
+        self.assertTrue(data_bytes(s).endswith("\r\n".join(listing).encode() + b"\r\n"))
         self.assertIn(b"type=file;size=12;modify=20200102030405;perm=r;UNIX.mode=0640; readme.txt\r\n",
-                      data_text(s))
-        self.assertEqual(sum(c["bytes"] for _, c in done.values()), len(data_text(s)))
+                      data_bytes(s))
+        self.assertEqual(sum(c["bytes"] for _, c in done.values()), len(data_bytes(s)))
         # Replies went on the control connection, in order.
         lines = replies(s)
         self.assertEqual(lines[:4], ["220 protofarm FTP ready", "331 Please specify the password.",
@@ -310,7 +285,7 @@ class Plain(unittest.TestCase):
         self.assertEqual((c2["bytes"], c2["sha256"], c2["reason"]), (BIG, sha256(big), "complete"))
         self.assertEqual(c2["channel"], "data")
         # A file is recorded by size and digest, not byte by byte.
-        self.assertEqual(data_text(s), b"")
+        self.assertEqual(data_bytes(s), b"")
         self.assertIn("150 Opening BINARY mode data connection for big.bin (3145728 bytes).",
                       replies(s))
         self.assertEqual(("TYPE", "I"), commands(s)[2])
@@ -627,7 +602,7 @@ class Tls(unittest.TestCase):
         done = list(transfers(s).values())
         self.assertEqual([o["tls"] for o, _ in done], [True, True, True, False])
         self.assertEqual(done[0][1]["bytes"], len(b"data.bin\r\nreadme.txt\r\n"))
-        self.assertEqual(data_text(s), b"data.bin\r\nreadme.txt\r\n")  # plaintext recorded
+        self.assertEqual(data_bytes(s), b"data.bin\r\nreadme.txt\r\n")  # plaintext recorded
         self.assertEqual((done[1][1]["bytes"], done[1][1]["sha256"]), (len(data), sha256(data)))
         self.assertTrue(all(c["reason"] == "complete" for _, c in done))
 
