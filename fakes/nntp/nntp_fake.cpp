@@ -102,20 +102,16 @@ Task<bool> NntpSession::deliver(Reply& reply) {
 }
 
 Task<Flow> NntpSession::follow(Effect effect) {
-  switch (effect) {
-    case Effect::none:
-      co_return Flow::next;
-    case Effect::close:
-      co_return co_await s_.end();
-    case Effect::start_tls:
-      // Input pipelined behind STARTTLS is void (RFC 4642 2.2.2): start_tls() records and
-      // drops it.
-      if (!co_await s_.start_tls()) co_return Flow::end;
-      protocol_.tls_started();
-      co_return Flow::next;
-    case Effect::read_article:
-      co_return co_await read_article();
+  if (effect == Effect::none) co_return Flow::next;
+  if (effect == Effect::close) co_return co_await s_.end();
+  if (effect == Effect::start_tls) {
+    // Input pipelined behind STARTTLS is void (RFC 4642 2.2.2): start_tls() records and drops
+    // it.
+    if (!co_await s_.start_tls()) co_return Flow::end;
+    protocol_.tls_started();
+    co_return Flow::next;
   }
+  if (effect == Effect::read_article) co_return co_await read_article();
   co_return Flow::end;
 }
 
@@ -317,7 +313,11 @@ Task<void> NntpSession::run() {
       }
       co_return;
     }
-    flow = sasl ? co_await sasl_line(frame) : co_await command(frame);
+    // (Not `sasl ? co_await a : co_await b`: GCC 12 miscompiles co_await in a conditional.)
+    if (sasl)
+      flow = co_await sasl_line(frame);
+    else
+      flow = co_await command(frame);
   }
 }
 
