@@ -107,7 +107,12 @@ Task<Flow> NntpSession::follow(Effect effect) {
   if (effect == Effect::start_tls) {
     // Input pipelined behind STARTTLS is void (RFC 4642 2.2.2): start_tls() records and drops
     // it.
-    if (!co_await s_.start_tls()) co_return Flow::end;
+    // (Not `if (!co_await s_.start_tls())`: in a coroutine with no local variable in its outer
+    // scope, as this one, GCC 12 makes the hoisted condition (__ifcd_0) the frame's first field,
+    // ahead of the resume pointer; the handle then points 8 bytes into the frame and the first
+    // resume runs on garbage (SIGILL after any reply). A named local keeps the layout right.)
+    const bool started = co_await s_.start_tls();
+    if (!started) co_return Flow::end;
     protocol_.tls_started();
     co_return Flow::next;
   }
