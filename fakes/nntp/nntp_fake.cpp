@@ -266,14 +266,10 @@ void NntpSession::record_post(std::uint64_t index, const ReceivedArticle& in,
   e["accepted"] = out.accepted;
   if (!out.message_id.empty()) e["message_id"] = out.message_id;
   if (!out.numbers.empty()) {
-    Json groups = Json::array();
-    Json numbers = Json::object();
-    for (const auto& [group, number] : out.numbers) {
-      groups.push_back(group);
-      numbers[group] = number;
-    }
+    // {group: the number the article got there} (scenarios/README.md#nntp-transcripts).
+    Json groups = Json::object();
+    for (const auto& [group, number] : out.numbers) groups[group] = number;
     e["groups"] = std::move(groups);
-    e["numbers"] = std::move(numbers);
   }
   if (rule_code)
     e["reply"] = *rule_code;
