@@ -95,6 +95,7 @@ class Farm:
             raise FarmError(f"protofarm did not stop within {timeout}s of signal {sig}")
         self.returncode = self.proc.returncode
         self.stderr = self.proc.stderr.read().decode(errors="replace")
+        self._close_pipes()
         return self.returncode
 
     def kill(self):
@@ -102,6 +103,12 @@ class Farm:
             self.proc.kill()
             self.proc.wait()
             self.returncode = self.proc.returncode
+            self._close_pipes()
+
+    def _close_pipes(self):
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe:
+                pipe.close()
 
     def __enter__(self):
         return self.start()

@@ -975,7 +975,7 @@ class ResetInArticle(unittest.TestCase):
         self.assertEqual(commands(session)[-1], ("ARTICLE", "1"))
         sent = server_bytes(session)
         self.assertEqual(len(sent), 1500)
-        self.assertIn(b"\r\n220 1 <long@example.test>\r\n", sent)
+        self.assertIn(b"\r\n220 1 <long@example.test> article\r\n", sent)
         self.assertFalse(sent.endswith(b"\r\n.\r\n"))
         self.assertEqual(one(session, "fault")["sent"], 1500)
         self.assertEqual(session["close"], "fault")
