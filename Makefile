@@ -10,7 +10,8 @@
 #   make tidy     clang-tidy (.clang-tidy) over controller/ and fakes/, after a configure
 #   make fuzz     libFuzzer campaigns of FUZZ_SECONDS (default 60) per target in tests/fuzz/
 #                 (make test replays their saved corpus in both of its builds)
-#   make bench    the benchmarks in bench/ (installs postfix's smtp-source, nginx, vsftpd)
+#   make bench    the benchmarks in bench/ (installs postfix's smtp-source, nginx, vsftpd,
+#                 pyftpdlib and INN; INN's packaged daemon is never started)
 #   make format   reformat the C++ sources with clang-format
 
 BUILD ?= build

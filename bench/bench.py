@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""protofarm benchmarks: start-up time, idle memory, TCP round trips, SMTP and FTP.
+"""protofarm benchmarks: start-up time, idle memory, TCP round trips, SMTP, FTP and NNTP.
 
-    bench/run.sh [--quick] [--json FILE]       (make bench installs the tools and runs it)
+    bench/run.sh [--quick] [--json FILE] [--only ftp|nntp]
+                                               (make bench installs the tools and runs it)
 
 Every figure is the median of several runs on this machine, next to a reference measured in
-the same run (nginx for start-up, Postfix's smtp-sink for mail), and is compared with its
-target. Traffic stays on loopback; every run is bounded in count and time. The results are also
-written as JSON (bench/results/latest.json by default) so that two runs can be compared.
+the same run (nginx for start-up, Postfix's smtp-sink for mail, vsftpd and pyftpdlib for ftp,
+INN for news), and is compared with its target. Traffic stays on loopback; every run is bounded
+in count and time. The results are also written as JSON (bench/results/latest.json by default)
+so that two runs can be compared.
 
 What is measured, and how:
 - start-up: from launching `protofarm run` (a generated scenario of 20 servers) until its
@@ -23,6 +25,11 @@ What is measured, and how:
   Only smtp-source and smtp-sink run: the Postfix mail system is never started.
 - ftp: download throughput of a 1 GiB file and sessions/s with 8 parallel clients against
   vsftpd and pyftpdlib, and the idle memory of a 10,000-file tree (bench/ftp_bench.py).
+- nntp: OVER 1-100000 on a group of 100,000 generated articles and ARTICLE retrievals per
+  second over one connection, against INN (innd and nnrpd from Debian's inn2, started here on
+  loopback with bench/inn/'s configuration and a spool in a temporary folder, fed the same
+  articles; the packaged daemon is never started), and the idle memory of that farm
+  (bench/nntp_bench.py).
 """
 
 import argparse
@@ -44,6 +51,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ftp_bench  # noqa: E402  (bench/ftp_bench.py)
+import nntp_bench  # noqa: E402  (bench/nntp_bench.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -213,7 +221,7 @@ def validates(binary, text, tmp):
 def protocols_available(binary, tmp):
     """The protocols whose fake accepts a minimal server (a stub fails validation)."""
     available = {}
-    for protocol in ("tcp", "udp", "smtp", "pop3", "ftp"):
+    for protocol in ("tcp", "udp", "smtp", "pop3", "ftp", "nntp"):
         ok, why = validates(binary, "name: probe\nservers:\n  s:\n    protocol: %s\n" % protocol,
                             tmp)
         available[protocol] = (ok, why)
@@ -581,7 +589,7 @@ def main():
     parser.add_argument("--servers", type=int, default=20)
     parser.add_argument("--tmp", help="where transcripts go (default /dev/shm, else $TMPDIR)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--only", choices=("ftp",), help="run only these benchmarks")
+    parser.add_argument("--only", choices=("ftp", "nntp"), help="run only this benchmark")
     args = parser.parse_args()
 
     binary = args.protofarm
@@ -611,7 +619,7 @@ def main():
                               capture_output=True, text=True).stdout.strip(),
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                     "loadavg_before": loadavg()},
-        "targets": TARGETS,
+        "targets": {**TARGETS, **ftp_bench.TARGETS, **nntp_bench.TARGETS},
         "quick": quick,
     }
     try:
@@ -635,12 +643,19 @@ def main():
         mix = [p for p in ("tcp", "smtp", "pop3", "udp") if available[p][0]]
         log("bench: fakes available: %s" % ", ".join(mix))
 
-        if available.get("ftp", (False,))[0]:
-            log("bench: ftp (vsftpd, pyftpdlib)")
-            ftp_bench.run(binary, tmp, report, results, quick, Farm, proc_status, median)
-        else:
-            report.skip("ftp", "the ftp fake is not available")
-        if args.only == "ftp":
+        if args.only in (None, "ftp"):
+            if available.get("ftp", (False,))[0]:
+                log("bench: ftp (vsftpd, pyftpdlib)")
+                ftp_bench.run(binary, tmp, report, results, quick, Farm, proc_status, median)
+            else:
+                report.skip("ftp", "the ftp fake is not available")
+        if args.only in (None, "nntp"):
+            if available.get("nntp", (False,))[0]:
+                log("bench: nntp (INN)")
+                nntp_bench.run(binary, tmp, report, results, quick, Farm, proc_status, median)
+            else:
+                report.skip("nntp", "the nntp fake is not available")
+        if args.only:
             return finish(args, results, report, build_type, started)
 
         # Start-up and idle memory: 20 servers, then 1 server, then nginx with one listener.

@@ -1,8 +1,12 @@
 #!/bin/sh
-# Runs protofarm's benchmarks (bench/bench.py: start-up, idle memory, round trips, SMTP) and
-# prints a table of medians against their targets; the results go to bench/results/latest.json.
+# Runs protofarm's benchmarks (bench/bench.py: start-up, idle memory, round trips, SMTP, FTP
+# against vsftpd and pyftpdlib, NNTP against INN) and prints a table of medians against their
+# targets; the results go to bench/results/latest.json.
 #
-#   bench/run.sh [--quick] [--strict] [--json FILE]     (`make bench` installs the tools first)
+#   bench/run.sh [--quick] [--strict] [--json FILE] [--only ftp|nntp]
+#
+# `make bench` installs the tools first (tools/install-deps.sh bench: postfix's smtp-source and
+# smtp-sink, nginx, vsftpd, pyftpdlib, INN's inn2; no mail system or news server is started).
 #
 # PROTOFARM names the binary to measure (default build-bench/protofarm, then build/protofarm);
 # measure an optimized build (RelWithDebInfo or Release), never a sanitizer build.

@@ -13,7 +13,9 @@ test="$build libgtest-dev libgmock-dev clang-format clang-tidy python3 python3-j
   python3-yaml curl swaks libnet-ssleay-perl socat docker-compose json-schema-test-suite"
 # libFuzzer comes with clang's runtime libraries (`make fuzz`).
 fuzz="$test clang libclang-rt-14-dev"
-bench="$test postfix nginx-light hyperfine vsftpd python3-pyftpdlib"
+# inn2 is only wanted for its programs: bench/nntp_bench.py starts innd and nnrpd itself, with
+# the configuration in bench/inn/ and a spool in a temporary folder (see inn2 below).
+bench="$test postfix nginx-light hyperfine vsftpd python3-pyftpdlib inn2"
 
 case "$set_name" in
   build) wanted=$build ;;
@@ -34,8 +36,75 @@ done
 echo "installing Debian packages:$missing"
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@"
+}
 # postfix is only wanted for its smtp-source/smtp-sink benchmark programs: never configure or
 # start the mail system itself.
 echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
 $sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+
+case " $missing " in
+  *" inn2 "*) ;;
+  *) apt_install $missing; exit 0 ;;
+esac
+
+# inn2: its post-install starts innd (invoke-rc.d, or systemd), which must never happen: while
+# the packages go in, a policy-rc.d that refuses every start (exit 101, see invoke-rc.d(8)) is in
+# place. One that is already there and refuses stays; one that would allow is set aside and put
+# back afterwards.
+policy=/usr/sbin/policy-rc.d
+saved=$policy.protofarm-saved
+ours=""
+restore_policy() {
+  if [ -n "$ours" ]; then
+    $sudo rm -f "$policy"
+    if [ -e "$saved" ]; then $sudo mv "$saved" "$policy"; fi
+    ours=""
+  fi
+}
+trap restore_policy EXIT
+trap 'exit 130' INT TERM
+if [ -e "$saved" ]; then
+  echo "$0: $saved exists (left by an interrupted run?): move it back to $policy first" >&2
+  exit 1
+fi
+if [ -x "$policy" ] && { "$policy" inn2 start >/dev/null 2>&1; [ $? = 101 ]; }; then
+  :  # already refuses: keep it
+else
+  ours=yes
+  if [ -e "$policy" ]; then $sudo mv "$policy" "$saved"; fi
+  printf '#!/bin/sh\n# tools/install-deps.sh: no service starts while inn2 is installed\nexit 101\n' |
+    $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+fi
+
+# inn2's post-install (and every INN program) fails unless it can tell the machine's domain:
+# from the host name, or from `domain:` in /etc/news/inn.conf (which inn2-inews installs,
+# with the line commented out). On a host whose name has no domain, set it.
+inn_domain() {
+  conf=/etc/news/inn.conf
+  [ -f "$conf" ] || return 0
+  grep -Eq '^domain:[[:space:]]*[^[:space:]]' "$conf" && return 0
+  case "$(hostname --fqdn 2>/dev/null || hostname)" in *.*) return 0 ;; esac
+  echo "setting domain: localdomain in $conf (the host name $(hostname) has no domain)"
+  $sudo sed -i -e 's/^#*domain:.*$/domain:                      localdomain/' "$conf"
+  grep -Eq '^domain:' "$conf" || echo "domain:                      localdomain" |
+    $sudo tee -a "$conf" >/dev/null
+}
+# inn2-inews (inn2's pre-dependency, which has no post-install) brings inn.conf first.
+apt_install inn2-inews
+inn_domain
+# inn2's first configure may still fail: it adds `usenet: root` to /etc/aliases and runs newaliases,
+# which fails while postfix has no main.cf (it is installed unconfigured, above). The alias is
+# in by then, and a second configure passes; so does one after an earlier run stopped half-way.
+if ! apt_install $missing; then
+  inn_domain
+  $sudo dpkg --configure -a
+fi
+# Nor does innd start at boot.
+$sudo update-rc.d inn2 disable >/dev/null 2>&1 || true
+if command -v deb-systemd-helper >/dev/null; then
+  $sudo deb-systemd-helper disable inn2.service >/dev/null 2>&1 || true
+fi
+restore_policy
