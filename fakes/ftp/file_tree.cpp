@@ -42,56 +42,6 @@ std::size_t count(const Node& n) {
 
 }  // namespace
 
-namespace {
-
-// Bytes [offset, offset + n) of the pattern: byte k is byte k % 8 (little end first) of
-// splitmix64(seed ^ (k / 8) * φ), so any offset can be computed alone, and whole words are
-// written eight bytes at a time.
-void pattern(std::uint64_t seed, std::uint64_t offset, std::size_t n, char* out) {
-  auto word_at = [seed](std::uint64_t index) {
-    return splitmix64(seed ^ index * 0x9E3779B97F4A7C15ULL);
-  };
-  std::size_t i = 0;
-  while (i < n && (offset + i) % 8 != 0) {
-    const std::uint64_t at = offset + i;
-    out[i++] = static_cast<char>((word_at(at / 8) >> (8 * (at % 8))) & 0xFF);
-  }
-  for (std::uint64_t index = (offset + i) / 8; i + 8 <= n; i += 8, ++index) {
-    const std::uint64_t w = word_at(index);
-    for (std::size_t k = 0; k < 8; ++k) out[i + k] = static_cast<char>((w >> (8 * k)) & 0xFF);
-  }
-  while (i < n) {
-    const std::uint64_t at = offset + i;
-    out[i++] = static_cast<char>((word_at(at / 8) >> (8 * (at % 8))) & 0xFF);
-  }
-}
-
-}  // namespace
-
-std::string generated_bytes(std::uint64_t seed, std::uint64_t offset, std::size_t n) {
-  std::string out(n, '\0');
-  std::size_t done = 0;
-  std::uint64_t at = offset % kGeneratedPeriod;
-  while (done < n) {
-    const std::size_t take =
-        static_cast<std::size_t>(std::min<std::uint64_t>(n - done, kGeneratedPeriod - at));
-    pattern(seed, at, take, out.data() + done);
-    done += take;
-    at = 0;
-  }
-  return out;
-}
-
-Content generated_content(std::uint64_t seed, std::uint64_t size) {
-  Content c;
-  c.kind = Content::Kind::generated;
-  c.seed = seed;
-  c.size = size;
-  c.bytes = std::make_shared<const std::string>(
-      generated_bytes(seed, 0, static_cast<std::size_t>(std::min(size, kGeneratedPeriod))));
-  return c;
-}
-
 FileTree::FileTree(TimePoint default_mtime) : default_mtime_(default_mtime) {
   root_.dir = true;
   root_.mode = 0755;
@@ -215,59 +165,6 @@ EntryInfo FileTree::info(std::string_view path) const {
   if (!n) return {};
   const std::string name = path == "/" ? "/" : base_name(path);
   return info_of(name, *n, writable(n->dir ? path : parent_of(path)));
-}
-
-std::string FileTree::read(const Content& content, std::uint64_t offset, std::size_t max,
-                           std::string* error) {
-  const std::uint64_t length = content.length();
-  if (offset >= length) return {};
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(max, length - offset));
-  switch (content.kind) {
-    case Content::Kind::bytes:
-      return content.bytes->substr(static_cast<std::size_t>(offset), n);
-    case Content::Kind::generated:
-      if (content.bytes->size() == std::min(content.size, kGeneratedPeriod)) {
-        std::string out = std::string(view(content, offset, n));
-        while (out.size() < n) out += view(content, offset + out.size(), n - out.size());
-        return out;
-      }
-      return generated_bytes(content.seed, offset, n);
-    case Content::Kind::disk: {
-      std::ifstream in(content.file, std::ios::binary);
-      std::string out(n, '\0');
-      if (in) in.seekg(static_cast<std::streamoff>(offset));
-      if (in) in.read(out.data(), static_cast<std::streamsize>(n));
-      if (!in) {
-        if (error) *error = "cannot read " + content.file + ": " + std::strerror(errno);
-        return {};
-      }
-      return out;
-    }
-  }
-  return {};
-}
-
-std::string_view FileTree::view(const Content& content, std::uint64_t offset, std::size_t max) {
-  const std::uint64_t length = content.length();
-  if (offset >= length) return {};
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(max, length - offset));
-  if (content.kind == Content::Kind::bytes)
-    return std::string_view(*content.bytes).substr(static_cast<std::size_t>(offset), n);
-  if (content.kind == Content::Kind::generated &&
-      content.bytes->size() == std::min(content.size, kGeneratedPeriod)) {
-    const std::size_t at = static_cast<std::size_t>(offset % kGeneratedPeriod);
-    return std::string_view(*content.bytes).substr(at, std::min(n, content.bytes->size() - at));
-  }
-  return {};
-}
-
-std::optional<std::string> FileTree::read_all(const Content& content, std::size_t limit) {
-  if (content.length() > limit) return std::nullopt;
-  if (content.kind == Content::Kind::bytes) return *content.bytes;
-  std::string error;
-  std::string out = read(content, 0, static_cast<std::size_t>(content.length()), &error);
-  if (!error.empty()) return std::nullopt;
-  return out;
 }
 
 }  // namespace protofarm::ftp

@@ -17,26 +17,12 @@
 #include <string_view>
 #include <vector>
 
+#include "fakes/common/content.hpp"
 #include "fakes/ftp/ftp_codec.hpp"
 
 namespace protofarm::ftp {
 
 using TimePoint = std::chrono::system_clock::time_point;
-
-// Generated content repeats a pattern of this many bytes made from the seed.
-inline constexpr std::uint64_t kGeneratedPeriod = std::uint64_t{256} * 1024;
-
-struct Content {
-  enum class Kind { bytes, generated, disk };
-  Kind kind = Kind::bytes;
-  // bytes: the content; generated: its pattern (generated_content()), or empty, and then each
-  // read computes it.
-  std::shared_ptr<const std::string> bytes = std::make_shared<const std::string>();
-  std::uint64_t size = 0;  // generated and disk
-  std::uint64_t seed = 0;  // generated
-  std::string file;        // disk: an absolute path
-  std::uint64_t length() const { return kind == Kind::bytes ? bytes->size() : size; }
-};
 
 struct Node {
   bool dir = false;
@@ -70,17 +56,6 @@ class FileTree {
   std::vector<EntryInfo> list(std::string_view path) const;
   EntryInfo info(std::string_view path) const;
 
-  // Up to `max` bytes of a file's content from `offset` (fewer at the end; "" past it). A disk
-  // file that cannot be read gives "" and sets `error`.
-  static std::string read(const Content& content, std::uint64_t offset, std::size_t max,
-                          std::string* error = nullptr);
-  // The same without a copy, for content held in memory (bytes, and generated content with its
-  // pattern): at most `max` bytes from `offset`, maybe fewer (the end of the pattern); "" at the
-  // end, and for content on disk.
-  static std::string_view view(const Content& content, std::uint64_t offset, std::size_t max);
-  // The whole content when it is small enough to hold (what APPE or STOR after REST add to).
-  static std::optional<std::string> read_all(const Content& content, std::size_t limit);
-
   std::size_t entries() const { return entries_; }
 
  private:
@@ -88,12 +63,5 @@ class FileTree {
   TimePoint default_mtime_;
   std::size_t entries_ = 0;
 };
-
-// Generated content: the same seed and offset give the same bytes, for any offset; byte k is
-// byte k % kGeneratedPeriod of the seed's pattern.
-std::string generated_bytes(std::uint64_t seed, std::uint64_t offset, std::size_t n);
-// A `{size: N}` entry's content, with its pattern computed once (at most kGeneratedPeriod
-// bytes), so that sending it is a copy from memory.
-Content generated_content(std::uint64_t seed, std::uint64_t size);
 
 }  // namespace protofarm::ftp

@@ -364,9 +364,9 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
         // through a copy.
         std::string copy;
         std::string_view chunk;
-        if (!t.ascii || t.listing_kind()) chunk = FileTree::view(content, offset, kChunk);
+        if (!t.ascii || t.listing_kind()) chunk = view_content(content, offset, kChunk);
         if (chunk.empty()) {
-          copy = FileTree::read(content, offset, kChunk, &error);
+          copy = read_content(content, offset, kChunk, &error);
           chunk = copy;
         }
         if (chunk.empty()) {

@@ -605,7 +605,7 @@ void Protocol::store_upload(const Transfer& t, const std::string& bytes) {
   std::string content;
   const Node* old = tree_.find(t.path);
   if (old && !old->dir && (t.kind == Transfer::Kind::appe || t.offset > 0)) {
-    content = FileTree::read_all(old->content, static_cast<std::size_t>(config_.max_upload))
+    content = read_all_content(old->content, static_cast<std::size_t>(config_.max_upload))
                   .value_or(std::string{});
     // STOR after REST writes from the offset: what was beyond it goes, a gap reads as zeros.
     if (t.kind != Transfer::Kind::appe) content.resize(static_cast<std::size_t>(t.offset));

@@ -25,6 +25,7 @@
 namespace {
 
 using namespace protofarm::ftp;
+using protofarm::Content;
 
 // A broken property is a crash with its text, for libFuzzer to save the input.
 #define check(ok) ((ok) ? (void)0 : fail(#ok, __LINE__))

@@ -38,7 +38,7 @@ Content generated(std::uint64_t size, std::uint64_t seed) {
 std::string content_of(const FileTree& tree, std::string_view path) {
   const Node* n = tree.find(path);
   if (!n || n->dir) return "<none>";
-  return FileTree::read(n->content, 0, 1 << 20);
+  return read_content(n->content, 0, 1 << 20);
 }
 
 std::vector<std::string> names(const std::vector<EntryInfo>& entries) {
@@ -339,23 +339,23 @@ TEST(FtpFileTree, GeneratedBytesAllowRandomAccess) {
 
 TEST(FtpFileTree, ReadGeneratedContent) {
   const Content c = generated(1000, 5);
-  const std::string all = FileTree::read(c, 0, 4096);
+  const std::string all = read_content(c, 0, 4096);
   EXPECT_EQ(all, generated_bytes(5, 0, 1000));
-  EXPECT_EQ(FileTree::read(c, 123, 50), all.substr(123, 50));
-  EXPECT_EQ(FileTree::read(c, 990, 50), all.substr(990));  // fewer at the end
-  EXPECT_EQ(FileTree::read(c, 1000, 50), "");              // at the end
-  EXPECT_EQ(FileTree::read(c, 5000, 50), "");              // past it
+  EXPECT_EQ(read_content(c, 123, 50), all.substr(123, 50));
+  EXPECT_EQ(read_content(c, 990, 50), all.substr(990));  // fewer at the end
+  EXPECT_EQ(read_content(c, 1000, 50), "");              // at the end
+  EXPECT_EQ(read_content(c, 5000, 50), "");              // past it
 }
 
 TEST(FtpFileTree, ReadBytesContent) {
   const Content c = text("0123456789");
-  EXPECT_EQ(FileTree::read(c, 0, 4), "0123");
-  EXPECT_EQ(FileTree::read(c, 3, 4), "3456");
-  EXPECT_EQ(FileTree::read(c, 8, 100), "89");
-  EXPECT_EQ(FileTree::read(c, 10, 1), "");
-  EXPECT_EQ(FileTree::read(c, 11, 1), "");
-  EXPECT_EQ(FileTree::read(c, 0, 0), "");
-  EXPECT_EQ(FileTree::read(text(""), 0, 10), "");
+  EXPECT_EQ(read_content(c, 0, 4), "0123");
+  EXPECT_EQ(read_content(c, 3, 4), "3456");
+  EXPECT_EQ(read_content(c, 8, 100), "89");
+  EXPECT_EQ(read_content(c, 10, 1), "");
+  EXPECT_EQ(read_content(c, 11, 1), "");
+  EXPECT_EQ(read_content(c, 0, 0), "");
+  EXPECT_EQ(read_content(text(""), 0, 10), "");
 }
 
 TEST(FtpFileTree, ReadDiskContent) {
@@ -367,25 +367,25 @@ TEST(FtpFileTree, ReadDiskContent) {
   c.file = file.string();
   c.size = 12;
   std::string error;
-  EXPECT_EQ(FileTree::read(c, 3, 4, &error), "3456");
-  EXPECT_EQ(FileTree::read(c, 8, 100, &error), "89\0x"s);
-  EXPECT_EQ(FileTree::read(c, 12, 100, &error), "");
+  EXPECT_EQ(read_content(c, 3, 4, &error), "3456");
+  EXPECT_EQ(read_content(c, 8, 100, &error), "89\0x"s);
+  EXPECT_EQ(read_content(c, 12, 100, &error), "");
   EXPECT_EQ(error, "");
-  EXPECT_EQ(FileTree::read_all(c, 100), "0123456789\0x"s);
+  EXPECT_EQ(read_all_content(c, 100), "0123456789\0x"s);
   std::filesystem::remove(file);
   // A file that cannot be read gives nothing, and says why.
-  EXPECT_EQ(FileTree::read(c, 0, 4, &error), "");
+  EXPECT_EQ(read_content(c, 0, 4, &error), "");
   EXPECT_EQ(error.rfind("cannot read " + file.string() + ": ", 0), 0u) << error;
-  EXPECT_EQ(FileTree::read_all(c, 100), std::nullopt);
+  EXPECT_EQ(read_all_content(c, 100), std::nullopt);
 }
 
 TEST(FtpFileTree, ReadAllHasALimit) {
-  EXPECT_EQ(FileTree::read_all(text("hello"), 5), "hello");
-  EXPECT_EQ(FileTree::read_all(text("hello"), 4), std::nullopt);
-  EXPECT_EQ(FileTree::read_all(text(""), 0), "");
-  EXPECT_EQ(FileTree::read_all(generated(100, 3), 100), generated_bytes(3, 0, 100));
-  EXPECT_EQ(FileTree::read_all(generated(101, 3), 100), std::nullopt);
-  EXPECT_EQ(FileTree::read_all(generated(std::uint64_t{1} << 40, 3), 1 << 20), std::nullopt);
+  EXPECT_EQ(read_all_content(text("hello"), 5), "hello");
+  EXPECT_EQ(read_all_content(text("hello"), 4), std::nullopt);
+  EXPECT_EQ(read_all_content(text(""), 0), "");
+  EXPECT_EQ(read_all_content(generated(100, 3), 100), generated_bytes(3, 0, 100));
+  EXPECT_EQ(read_all_content(generated(101, 3), 100), std::nullopt);
+  EXPECT_EQ(read_all_content(generated(std::uint64_t{1} << 40, 3), 1 << 20), std::nullopt);
 }
 
 }  // namespace

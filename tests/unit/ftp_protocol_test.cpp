@@ -63,7 +63,7 @@ class FtpProtocol : public ::testing::Test {
   std::string content_of(std::string_view path) const {
     const Node* n = tree.find(path);
     if (!n || n->dir) return "<none>";
-    return FileTree::read(n->content, 0, 1 << 20);
+    return read_content(n->content, 0, 1 << 20);
   }
 
   Config config;
@@ -619,7 +619,7 @@ TEST_F(FtpProtocol, RetrAfterPassive) {
   EXPECT_FALSE(t.upload());
   EXPECT_FALSE(t.listing_kind());
   EXPECT_EQ(t.listing, "");
-  EXPECT_EQ(FileTree::read(t.content, t.offset, 100), "llo");
+  EXPECT_EQ(read_content(t.content, t.offset, 100), "llo");
   EXPECT_EQ(t.preliminary, "150 Opening BINARY mode data connection for readme.txt (5 bytes).\r\n");
   // One transfer per PASV; REST is used up.
   EXPECT_EQ(send(*p, "RETR /pub/readme.txt\r\n"), "425 Use PORT or PASV first.\r\n");
