@@ -75,12 +75,13 @@ bool RuleEngine::is_moment(const std::string& upper_on) const {
          std::find(moments_.begin(), moments_.end(), upper_on) != moments_.end();
 }
 
-std::optional<RuleMatch> RuleEngine::match(const Request& request) {
+std::optional<RuleMatch> RuleEngine::match(const Request& request, const RuleFilter& eligible) {
   const std::string upper_on = to_upper(request.on);
   const bool named_only = is_moment(upper_on);
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const Rule& rule = rules_[i];
     if (rule.on.empty() ? named_only : rule.on != upper_on) continue;
+    if (eligible && !eligible(rule)) continue;
     bool states_ok = true;
     for (const auto& [name, value] : rule.when_state) {
       if (states_->get(name) != value) {
@@ -176,7 +177,10 @@ Rule parse_rule(const Cfg& cfg, std::size_t index, const RuleSyntax& syntax) {
   rule.when_state = parse_state_map(cfg["when_state"]);
   rule.set_state = parse_state_map(cfg["set_state"]);
   if (cfg.has("delay")) rule.action.delay = cfg["delay"].duration();
-  if (cfg.has("reply")) {
+  // A protocol whose replies are not lines (HTTP: status, headers, body) parses `reply` itself.
+  const bool own_reply = std::any_of(syntax.keys.begin(), syntax.keys.end(),
+                                     [](const RuleKey& key) { return key.name == "reply"; });
+  if (cfg.has("reply") && !own_reply) {
     const Cfg reply = cfg["reply"];
     if (reply.is_seq() || reply.is_scalar())
       rule.action.reply = reply.str_list();

@@ -100,7 +100,10 @@ struct Rule {
 
 // How a protocol extends the rule syntax (registered with its fake, see fake.hpp).
 struct RuleKey {
-  std::string name;  // the YAML key
+  // The YAML key. A protocol may name `reply` to parse it its own way (HTTP's status, headers
+  // and body); the engine then leaves RuleAction::reply unset, and the protocol's built-in
+  // behaviour sends the reply it finds in its extension.
+  std::string name;
   // Parses the key's value; `rule` is the whole rule, for keys that depend on others. Reports
   // problems through value.error() and may return nullptr then.
   std::function<std::shared_ptr<const RuleExtension>(const Cfg& value, const Cfg& rule)> parse;
@@ -137,6 +140,9 @@ struct RuleMatch {
   bool keeps_builtin() const;
 };
 
+// Narrows a match to some rules; the others are passed over as if absent (not counted).
+using RuleFilter = std::function<bool(const Rule&)>;
+
 class RuleEngine {
  public:
   RuleEngine() = default;
@@ -146,8 +152,10 @@ class RuleEngine {
 
   // The first rule that fires for this request, applying its set_state. `on` is compared
   // case-insensitively; a rule without `on` answers any request but the moments. A regex that
-  // gives up (too complex for the input) counts as no match.
-  std::optional<RuleMatch> match(const Request& request);
+  // gives up (too complex for the input) counts as no match. With `eligible`, only the rules it
+  // accepts are tried (HTTP matches a request with `Expect: 100-continue` on its headers, then
+  // once more on its body with the rules that look at the body).
+  std::optional<RuleMatch> match(const Request& request, const RuleFilter& eligible = {});
   std::optional<RuleMatch> match(std::string_view on, std::string_view args) {
     return match(Request{on, args, {}});
   }

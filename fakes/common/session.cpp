@@ -60,6 +60,11 @@ Task<bool> Session::start_tls() {
 
 Task<Flow> Session::answer(Request request, BuiltIn builtin, std::string_view line_end) {
   std::optional<RuleMatch> match = server_.rules().match(request);
+  co_return co_await answer(std::move(match), std::move(request), std::move(builtin), line_end);
+}
+
+Task<Flow> Session::answer(std::optional<RuleMatch> match, Request request, BuiltIn builtin,
+                           std::string_view line_end) {
   if (!match) co_return co_await builtin();
 
   if (rec().recording()) {

@@ -57,6 +57,9 @@ class Session {
   // `builtin` runs alone. Returns Flow::end when the session is over.
   // (The request is taken by value: the coroutine outlives the caller's temporaries.)
   Task<Flow> answer(Request request, BuiltIn builtin, std::string_view line_end = "\r\n");
+  // The same, for a rule the fake has matched itself (nullopt: no rule, `builtin` alone).
+  Task<Flow> answer(std::optional<RuleMatch> match, Request request, BuiltIn builtin,
+                    std::string_view line_end = "\r\n");
   Task<Flow> answer(std::string_view on, std::string_view args, BuiltIn builtin,
                     std::string_view line_end = "\r\n") {
     return answer(Request{on, args, {}}, std::move(builtin), line_end);
