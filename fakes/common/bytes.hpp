@@ -32,6 +32,7 @@ std::string escape_bytes(std::string_view bytes, bool keep_newlines = false);
 
 // ASCII upper case (protocol keywords compare case-insensitively; other bytes stay as they are).
 std::string to_upper(std::string_view s);
+std::string to_lower(std::string_view s);
 // Whether a and b are equal but for ASCII case (keywords, hex digests).
 bool iequals(std::string_view a, std::string_view b);
 // A line without its line end: one trailing LF, and a CR before it, are removed.
