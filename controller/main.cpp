@@ -1,9 +1,13 @@
 // protofarm: a farm of scripted fake network servers for CI. See README.md.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <yaml-cpp/yaml.h>
 
 #include "controller/farm.hpp"
 #include "controller/schema_validator.hpp"
@@ -53,10 +57,14 @@ void raise_open_file_limit() {
   ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-int cmd_run(const std::vector<std::string>& files, const protofarm::FarmOptions& options) {
+// `remove_after_load`: a generated scenario file, deleted once it has been read.
+int cmd_run(const std::vector<std::string>& files, const protofarm::FarmOptions& options,
+            const std::string& remove_after_load = {}) {
   raise_open_file_limit();
   protofarm::Farm farm(options);
-  if (const int status = report(farm.load(files)); status != kExitOk) return status;
+  const auto errors = farm.load(files);
+  if (!remove_after_load.empty()) ::unlink(remove_after_load.c_str());
+  if (const int status = report(errors); status != kExitOk) return status;
   try {
     farm.bind();
   } catch (const std::exception& e) {
@@ -70,6 +78,55 @@ int cmd_run(const std::vector<std::string>& files, const protofarm::FarmOptions&
     return kExitRuntime;
   }
   return kExitOk;
+}
+
+// `protofarm serve DIR`: one http server for a folder, without a scenario file. The scenario is
+// made here (YAML, so it goes through the same checks as a file) and loaded from a temporary
+// file, removed as soon as it is read.
+struct ServeOptions {
+  std::string dir;
+  std::string listen = "127.0.0.1:0";
+  std::string cgi;
+  std::string tls = "none";
+};
+
+std::string serve_scenario(const ServeOptions& options) {
+  namespace fs = std::filesystem;
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "serve";
+  out << YAML::Key << "servers" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "web" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "protocol" << YAML::Value << "http";
+  out << YAML::Key << "listen" << YAML::Value << options.listen;
+  out << YAML::Key << "tls" << YAML::Value << options.tls;
+  out << YAML::Key << "docroot" << YAML::Value << fs::absolute(options.dir).string();
+  if (!options.cgi.empty()) {
+    out << YAML::Key << "cgi" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "dir" << YAML::Value << fs::absolute(options.cgi).string();
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+int cmd_serve(const ServeOptions& serve, const protofarm::FarmOptions& options) {
+  namespace fs = std::filesystem;
+  std::string path = (fs::temp_directory_path() / "protofarm-serve-XXXXXX.yaml").string();
+  const int fd = ::mkstemps(path.data(), 5);
+  if (fd < 0) {
+    std::cerr << "protofarm: cannot write a temporary scenario in " << fs::temp_directory_path()
+              << "\n";
+    return kExitRuntime;
+  }
+  const std::string text = serve_scenario(serve);
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!written) {
+    ::unlink(path.c_str());
+    std::cerr << "protofarm: cannot write " << path << "\n";
+    return kExitRuntime;
+  }
+  return cmd_run({path}, options, path);
 }
 
 int run_cli(int argc, char** argv) {
@@ -88,6 +145,21 @@ int run_cli(int argc, char** argv) {
   run->add_option("--transcripts", transcripts, "record every conversation under this directory");
   run->add_option("--ready-file", ready_file, "write the bound ports here (JSON) once listening");
   run->add_option("--only", only, "serve only this server (repeatable)");
+
+  ServeOptions serve_options;
+  std::string serve_transcripts, serve_ready_file;
+  auto* serve = app.add_subcommand("serve", "serve a folder over HTTP, with no scenario file");
+  serve->add_option("dir", serve_options.dir, "the folder to serve")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  serve->add_option("--listen", serve_options.listen, "address to listen on (default 127.0.0.1:0)");
+  serve->add_option("--cgi", serve_options.cgi, "run the executables in this folder under /cgi-bin/")
+      ->check(CLI::ExistingDirectory);
+  serve->add_option("--tls", serve_options.tls, "none or implicit (HTTPS, generated certificate)")
+      ->check(CLI::IsMember({"none", "implicit"}));
+  serve->add_option("--transcripts", serve_transcripts,
+                    "record every conversation under this directory");
+  serve->add_option("--ready-file", serve_ready_file, "write the bound port here (JSON) once listening");
 
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "check scenario files without starting anything");
@@ -128,6 +200,12 @@ int run_cli(int argc, char** argv) {
     if (!ready_file.empty()) options.ready_file = ready_file;
     options.only = only;
     return cmd_run(run_files, options);
+  }
+  if (*serve) {
+    protofarm::FarmOptions options;
+    if (!serve_transcripts.empty()) options.transcripts = serve_transcripts;
+    if (!serve_ready_file.empty()) options.ready_file = serve_ready_file;
+    return cmd_serve(serve_options, options);
   }
   if (*validate) return cmd_validate(validate_files);
   if (*verify) return protofarm::run_verify(verify_options);

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "fakes/ftp/ftp_fake.hpp"
+#include "fakes/http/http_fake.hpp"
 #include "fakes/nntp/nntp_fake.hpp"
 #include "fakes/pop3/pop3_fake.hpp"
 #include "fakes/registry.hpp"
@@ -14,7 +15,7 @@ namespace protofarm {
 const std::vector<FakeFactory>& fake_registry() {
   static const std::vector<FakeFactory> registry = {
       tcp::factory(),  udp::factory(), smtp::factory(),
-      pop3::factory(), ftp::factory(), nntp::factory(),
+      pop3::factory(), ftp::factory(), nntp::factory(), http::factory(),
   };
   return registry;
 }
