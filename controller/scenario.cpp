@@ -78,6 +78,15 @@ TlsConfig parse_tls(const Cfg& cfg, const fs::path& base_dir) {
   tls.cert_file = resolve(cfg["cert"]);
   tls.key_file = resolve(cfg["key"]);
   tls.require_session_reuse = cfg.bool_or("require_session_reuse", false);
+  if (cfg.has("client_certificate")) {
+    const std::string asks = cfg["client_certificate"].str();
+    if (asks == "request")
+      tls.client_certificate = TlsConfig::ClientCertificate::request;
+    else if (asks == "require")
+      tls.client_certificate = TlsConfig::ClientCertificate::require;
+    else if (asks != "none")
+      cfg["client_certificate"].error("expected none, request or require");
+  }
   if (tls.cert_file.empty() != tls.key_file.empty())
     cfg.error("give both cert and key, or neither (a certificate is then generated)");
   return tls;

@@ -71,6 +71,12 @@ class SocketStream final : public ByteStream {
     info.cipher = SSL_get_cipher_name(ssl);
     if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) info.sni = sni;
     info.resumed = SSL_session_reused(ssl) == 1;
+    if (X509* peer = SSL_get1_peer_certificate(ssl)) {
+      char subject[512];
+      X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
+      info.client_subject = subject;
+      X509_free(peer);
+    }
     return info;
   }
 

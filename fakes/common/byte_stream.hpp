@@ -44,6 +44,7 @@ class ByteStream {
   struct TlsInfo {
     std::string version, cipher, sni;
     bool resumed = false;  // the handshake resumed an earlier session (a ticket or session id)
+    std::string client_subject;  // the client certificate's subject, when it sent one
   };
   virtual TlsInfo tls_info() const = 0;
 };

@@ -230,6 +230,7 @@ Task<bool> Connection::start_tls(asio::ssl::context& context) {
   e["cipher"] = info.cipher;
   if (!info.sni.empty()) e["sni"] = info.sni;
   if (info.resumed) e["resumed"] = true;
+  if (!info.client_subject.empty()) e["client_certificate"] = info.client_subject;
   tls_resumed_ = info.resumed;
   recorder_.event("tls", channel_, std::move(e));
   co_return true;

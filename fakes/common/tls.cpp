@@ -121,7 +121,8 @@ asio::ssl::context& TlsContexts::server_context(const TlsConfig& config) {
     cert = generated_->cert_file.string();
     key = generated_->key_file.string();
   }
-  auto& slot = contexts_[cert + "\n" + key];
+  const auto asks = config.client_certificate;
+  auto& slot = contexts_[cert + "\n" + key + "\n" + std::to_string(static_cast<int>(asks))];
   if (slot) return *slot;
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -132,6 +133,18 @@ asio::ssl::context& TlsContexts::server_context(const TlsConfig& config) {
   if (ec) throw std::runtime_error("cannot load TLS certificate " + cert + ": " + ec.message());
   ctx->use_private_key_file(key, asio::ssl::context::pem, ec);
   if (ec) throw std::runtime_error("cannot load TLS key " + key + ": " + ec.message());
+  if (asks != TlsConfig::ClientCertificate::none) {
+    // A fake records who the client says it is; it does not judge the certificate.
+    ctx->set_verify_mode(asio::ssl::verify_peer |
+                         (asks == TlsConfig::ClientCertificate::require
+                              ? asio::ssl::verify_fail_if_no_peer_cert
+                              : asio::ssl::verify_none));
+    ctx->set_verify_callback([](bool, asio::ssl::verify_context&) { return true; });
+    // Sessions resumed across servers of different verify settings would skip the request.
+    static constexpr unsigned char kSessionContext[] = "protofarm-client-cert";
+    SSL_CTX_set_session_id_context(ctx->native_handle(), kSessionContext,
+                                   sizeof kSessionContext - 1);
+  }
   slot = std::move(ctx);
   return *slot;
 }

@@ -27,6 +27,11 @@ struct TlsConfig {
   // A session's extra channels (FTP data connections) must resume the main connection's TLS
   // session (TLS 1.2 session id or TLS 1.3 ticket).
   bool require_session_reuse = false;
+  // Whether the server asks for a client certificate (`client_certificate:`): `request` asks and
+  // goes on without one, `require` fails the handshake without one. Any certificate is taken
+  // (nothing is verified); the `tls` event names its subject.
+  enum class ClientCertificate { none, request, require };
+  ClientCertificate client_certificate = ClientCertificate::none;
 };
 
 struct GeneratedCertificate {
