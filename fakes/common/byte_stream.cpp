@@ -1,6 +1,8 @@
 #include "fakes/common/byte_stream.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/write.hpp>
 
@@ -72,9 +74,14 @@ class SocketStream final : public ByteStream {
     if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) info.sni = sni;
     info.resumed = SSL_session_reused(ssl) == 1;
     if (X509* peer = SSL_get1_peer_certificate(ssl)) {
-      char subject[512];
-      X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
-      info.client_subject = subject;
+      // RFC 2253 form: "CN=client,O=Example".
+      if (BIO* out = BIO_new(BIO_s_mem())) {
+        X509_NAME_print_ex(out, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253);
+        char* text = nullptr;
+        const long n = BIO_get_mem_data(out, &text);
+        if (n > 0) info.client_subject.assign(text, static_cast<std::size_t>(n));
+        BIO_free(out);
+      }
       X509_free(peer);
     }
     return info;

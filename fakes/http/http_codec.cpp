@@ -236,6 +236,7 @@ RequestParser::State RequestParser::check_head() {
     if (q != std::string_view::npos) head_.query = std::string(origin.substr(q + 1));
   }
   // The fragment is never sent by a client; a '#' in the target is not one.
+  head_complete_ = true;
   state_ = beast_->parser.is_done() ? State::done : State::need_body;
   return state_;
 }

@@ -80,7 +80,8 @@ class RequestParser {
   // buffered.
   State feed(std::string_view bytes);
   State state() const { return state_; }
-  bool head_done() const { return state_ == State::need_body || state_ == State::done; }
+  // Whether the whole head was read (it stays true when the body then fails).
+  bool head_done() const { return head_complete_; }
 
   const RequestHead& head() const { return head_; }  // once head_done()
   const std::string& body() const;                   // decoded; complete once done
@@ -105,6 +106,7 @@ class RequestParser {
   std::unique_ptr<Beast> beast_;
   Limits limits_;
   State state_ = State::need_head;
+  bool head_complete_ = false;
   RequestHead head_;
   RequestError error_;
   std::string pending_;  // fed, not yet consumed

@@ -26,6 +26,8 @@ constexpr std::size_t kChunk = std::size_t{64} * 1024;
 constexpr std::uint64_t kDigestLimit = std::uint64_t{64} * 1024 * 1024;
 // How many local redirects (RFC 3875 6.2.2) one request may follow.
 constexpr int kMaxLocalRedirects = 5;
+// The body of a local redirect's GET.
+const std::string kNoBody;
 // What random_data_then_close sends.
 constexpr std::size_t kRandomBytes = 1024;
 
@@ -134,6 +136,8 @@ class HttpSession {
   // Date, Server and Connection, as every response has them (unless it has them already).
   void add_standard_headers(Headers& headers) const;
   bool closing() const { return close_after_ || !keep_alive_; }
+  // The `request_body` event: the decoded body saved under files/ (as smtp's `message`).
+  void record_body(std::uint64_t index, const std::string& body, bool complete);
 
   HttpFake& fake_;
   Session& s_;
@@ -184,6 +188,8 @@ Task<Flow> HttpSession::one_request() {
   head_only_ = head.method == "HEAD";
   Json e = Json::object();
   e["request"] = index;
+  e["command"] = head.method;  // what verify's `commands` and show read, as in every fake
+  e["args"] = head.target;
   e["method"] = head.method;
   e["target"] = head.target;
   e["version"] = head.version_text();
@@ -242,21 +248,22 @@ Task<Flow> HttpSession::one_request() {
     Json b = Json::object();
     b["request"] = index;
     b["body"] = true;
-    b["size"] = body.size();
-    const std::string file = s_.rec().save_file(std::to_string(index) + ".body", body);
-    if (!file.empty()) b["file"] = file;
     s_.record_client(parser.body_bytes(), std::move(b));
+    record_body(index, body, true);
   }
   s_.reader().unread(parser.take_leftover());
   request.fields.push_back(Request::Field{"body", body});
 
-  if (!match) {
+  if (head.expect_continue && head.has_body()) {
+    // The rules saw the head already (and counted what they matched). Only the rules that look
+    // at the body had no say; one of them placed before the head's match answers instead.
+    const Rule* first = match ? match->rule : nullptr;
+    auto later = fake_.server().rules().match(request, [first](const Rule& r) {
+      return r.extensions.contains("when_body") && (!first || &r < first);
+    });
+    if (later) match = std::move(later);
+  } else {
     match = fake_.server().rules().match(request);
-  } else if (head.expect_continue) {
-    // Matched on the head and accepted: rules that look at the body had no say yet.
-    if (auto later = fake_.server().rules().match(
-            request, [](const Rule& r) { return r.extensions.contains("when_body"); }))
-      match = std::move(later);
   }
   const Flow flow = co_await s_.answer(
       std::move(match), request, [&]() -> Task<Flow> { co_return co_await respond(head, body); });
@@ -279,10 +286,8 @@ Task<bool> HttpSession::read_body(RequestParser& parser) {
       e["request"] = requests_;
       e["body"] = true;
       e["partial"] = true;
-      const std::string file =
-          s_.rec().save_file(std::to_string(requests_) + ".body", parser.body());
-      if (!file.empty()) e["file"] = file;
       s_.record_client(partial, std::move(e));
+      record_body(requests_, parser.body(), false);
       co_return false;
     }
     parser.feed(f.bytes);
@@ -292,6 +297,16 @@ Task<bool> HttpSession::read_body(RequestParser& parser) {
     co_return false;
   }
   co_return true;
+}
+
+void HttpSession::record_body(std::uint64_t index, const std::string& body, bool complete) {
+  Json e = Json::object();
+  e["request"] = index;
+  e["size"] = body.size();
+  e["complete"] = complete;
+  const std::string file = s_.rec().save_file(std::to_string(index) + ".body", body);
+  if (!file.empty()) e["file"] = file;
+  s_.rec().event("request_body", std::move(e));
 }
 
 Task<Flow> HttpSession::refuse(RequestParser& parser) {
@@ -385,7 +400,7 @@ Task<Flow> HttpSession::serve_static(const StaticAnswer& answer, const RequestHe
   Json b = Json::object();
   b["size"] = sent;
   b["sha256"] = digest.hex();
-  if (!answer.file.empty()) b["file"] = answer.file.string();
+  if (!answer.file.empty()) b["source"] = answer.file.string();
   s_.rec().event("response_body", std::move(b));
   co_return Flow::next;
 }
@@ -501,10 +516,14 @@ Task<Flow> HttpSession::run_cgi(const ScriptLocation& script, const std::string&
     case CgiResponse::Kind::local_redirect: {
       if (redirects >= kMaxLocalRedirects)
         co_return co_await send_error(500, "too many local redirects");
+      // (Named first: GCC 12 mishandles temporaries made in a co_await's arguments.)
       const std::size_t q = out.location.find('?');
-      co_return co_await route("GET", out.location.substr(0, q),
-                               q == std::string::npos ? "" : out.location.substr(q + 1), head, "",
-                               redirects + 1);
+      std::string path = out.location.substr(0, q);
+      std::string target_query = q == std::string::npos ? "" : out.location.substr(q + 1);
+      std::string get = "GET";
+      const Flow flow = co_await route(std::move(get), std::move(path), std::move(target_query),
+                                       head, kNoBody, redirects + 1);
+      co_return flow;
     }
     case CgiResponse::Kind::client_redirect:
     case CgiResponse::Kind::document: {
@@ -722,6 +741,8 @@ std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
     context.scenario_file = sc.scenario->file;
     context.seed = sc.scenario->seed;
   }
+  if (sc.tls.mode == TlsMode::starttls)
+    cfg["tls"].error("http has no STARTTLS: use tls: implicit (HTTPS) or none");
   Config config = parse_config(cfg, context);
   auto bodies = resolve_bodies(server.rules().rules(), context, cfg.errors());
   return std::make_unique<HttpFake>(server, std::move(config), std::move(bodies));
