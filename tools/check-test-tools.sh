@@ -6,8 +6,8 @@
 #
 # What is checked, and which tests need it:
 #   swaks: TLS (--tls, --tlsc), AUTH LOGIN and CRAM-MD5, pipelining   tests/e2e/test_smtp_clients.py
-#   curl: smtp smtps pop3 pop3s ftp ftps telnet gopher, over TLS      test_smtp_clients, test_pop3,
-#                                                                     test_ftp_*, test_tcp
+#   curl: smtp smtps pop3 pop3s ftp ftps telnet gopher http https,   test_smtp_clients, test_pop3,
+#         over TLS                                                    test_ftp_*, test_tcp, test_http_*
 #   /usr/bin/python3's ftplib (with ssl)                              tests/e2e/test_ftp_*.py
 #   socat, openssl (s_client)                                         tests/e2e/test_tcp.py
 #   docker-compose                                                    tests/e2e/test_docker_compose.py
@@ -40,7 +40,7 @@ fi
 
 if have curl; then
   protocols=$(curl -V | sed -n 's/^Protocols: //p')
-  for p in smtp smtps pop3 pop3s ftp ftps telnet gopher; do
+  for p in smtp smtps pop3 pop3s ftp ftps telnet gopher http https; do
     case " $protocols " in
       *" $p "*) ;;
       *) missing "curl cannot do $p://" curl ;;

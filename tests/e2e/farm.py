@@ -54,12 +54,17 @@ class Farm:
         self.stderr = ""
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self):
+    def command(self):
+        """The command line start() runs (a subclass may run another subcommand)."""
         cmd = [PROTOFARM, "run", str(self.scenario), "--transcripts", str(self.transcripts),
                "--ready-file", str(self.ready_file), *self.args]
         for name in self.only:
             cmd += ["--only", name]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return cmd
+
+    def start(self):
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
         deadline = time.monotonic() + READY_TIMEOUT
         line = b""
         while not line.endswith(b"\n"):
