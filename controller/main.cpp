@@ -2,12 +2,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <yaml-cpp/yaml.h>
 
 #include "controller/farm.hpp"
 #include "controller/schema_validator.hpp"
@@ -153,13 +153,15 @@ int run_cli(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingDirectory);
   serve->add_option("--listen", serve_options.listen, "address to listen on (default 127.0.0.1:0)");
-  serve->add_option("--cgi", serve_options.cgi, "run the executables in this folder under /cgi-bin/")
+  serve
+      ->add_option("--cgi", serve_options.cgi, "run the executables in this folder under /cgi-bin/")
       ->check(CLI::ExistingDirectory);
   serve->add_option("--tls", serve_options.tls, "none or implicit (HTTPS, generated certificate)")
       ->check(CLI::IsMember({"none", "implicit"}));
   serve->add_option("--transcripts", serve_transcripts,
                     "record every conversation under this directory");
-  serve->add_option("--ready-file", serve_ready_file, "write the bound port here (JSON) once listening");
+  serve->add_option("--ready-file", serve_ready_file,
+                    "write the bound port here (JSON) once listening");
 
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "check scenario files without starting anything");

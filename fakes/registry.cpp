@@ -14,8 +14,8 @@ namespace protofarm {
 
 const std::vector<FakeFactory>& fake_registry() {
   static const std::vector<FakeFactory> registry = {
-      tcp::factory(),  udp::factory(), smtp::factory(),
-      pop3::factory(), ftp::factory(), nntp::factory(), http::factory(),
+      tcp::factory(), udp::factory(),  smtp::factory(), pop3::factory(),
+      ftp::factory(), nntp::factory(), http::factory(),
   };
   return registry;
 }

@@ -135,10 +135,9 @@ asio::ssl::context& TlsContexts::server_context(const TlsConfig& config) {
   if (ec) throw std::runtime_error("cannot load TLS key " + key + ": " + ec.message());
   if (asks != TlsConfig::ClientCertificate::none) {
     // A fake records who the client says it is; it does not judge the certificate.
-    ctx->set_verify_mode(asio::ssl::verify_peer |
-                         (asks == TlsConfig::ClientCertificate::require
-                              ? asio::ssl::verify_fail_if_no_peer_cert
-                              : asio::ssl::verify_none));
+    ctx->set_verify_mode(asio::ssl::verify_peer | (asks == TlsConfig::ClientCertificate::require
+                                                       ? asio::ssl::verify_fail_if_no_peer_cert
+                                                       : asio::ssl::verify_none));
     ctx->set_verify_callback([](bool, asio::ssl::verify_context&) { return true; });
     // Sessions resumed across servers of different verify settings would skip the request.
     static constexpr unsigned char kSessionContext[] = "protofarm-client-cert";

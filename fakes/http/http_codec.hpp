@@ -31,9 +31,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name);
 
 struct Limits {
-  std::size_t max_request_line = 8192;        // CRLF included
-  std::size_t max_header = 16 * 1024;         // the header fields, after the request line
-  std::uint64_t max_body = 16 * 1024 * 1024;  // decoded
+  std::size_t max_request_line = 8192;              // CRLF included
+  std::size_t max_header = std::size_t{16} * 1024;  // the header fields, after the request line
+  std::uint64_t max_body = std::uint64_t{16} * 1024 * 1024;  // decoded
 };
 
 struct RequestHead {
