@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "fakes/common/bytes.hpp"
+#include "fakes/common/civil_time.hpp"
 
 namespace protofarm::http {
 
@@ -341,11 +342,8 @@ std::optional<DateFields> read_asctime_date(std::string_view s) {
 }
 
 std::optional<TimePoint> to_time_point(const DateFields& f) {
-  using namespace std::chrono;
-  const year_month_day date{year{f.year}, month{f.month}, day{static_cast<unsigned>(f.day)}};
   // RFC 9110 5.6.7 allows second 60 (a leap second); it counts as the next minute's first.
-  if (!date.ok() || f.hour > 23 || f.minute > 59 || f.second > 60) return std::nullopt;
-  return sys_days{date} + hours{f.hour} + minutes{f.minute} + seconds{f.second};
+  return civil_time(f.year, f.month, static_cast<unsigned>(f.day), f.hour, f.minute, f.second);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "fakes/common/bytes.hpp"
+#include "fakes/common/civil_time.hpp"
 #include "fakes/common/multiline.hpp"
 #include "fakes/common/numeric_reply.hpp"
 
@@ -207,9 +208,7 @@ void add_field(ParsedArticle& out, std::string_view line, bool& open) {
 // --- date helpers -------------------------------------------------------------------------------
 
 std::optional<TimePoint> make_time(int y, unsigned mo, unsigned d, int h, int mi, int s) {
-  const year_month_day ymd{year{y}, month{mo}, day{d}};
-  if (!ymd.ok() || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return std::nullopt;
-  return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};
+  return civil_time(y, mo, d, h, mi, s);
 }
 
 struct Civil {

@@ -298,10 +298,10 @@ Reply Protocol::sasl_reply(const SaslStep& step) {
   return auth_failed(r.user, "PLAIN", "credentials");
 }
 
-Reply Protocol::login(const std::string& user, const std::string& method) {
+Reply Protocol::login(std::string user, const std::string& method) {
   authenticated_ = true;
   user_ = user;
-  pending_user_.reset();
+  pending_user_.reset();  // (the name may have been this one: `user` is a copy)
   Reply r = say(281, "Authentication succeeded");
   r.events.emplace_back("login", event_with({{"user", user}, {"method", method}}));
   return r;

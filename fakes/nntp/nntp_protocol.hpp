@@ -178,7 +178,7 @@ class Protocol {
   Reply authinfo_pass(const std::string& password);
   Reply authinfo_sasl(const Command& c);
   Reply sasl_reply(const SaslStep& step);
-  Reply login(const std::string& user, const std::string& method);
+  Reply login(std::string user, const std::string& method);  // by value: it may be pending_user_
   Reply auth_failed(const std::string& user, const std::string& method, std::string_view why,
                     int code = 481, std::string_view text = "Authentication failed");
 

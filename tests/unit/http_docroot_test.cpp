@@ -260,6 +260,13 @@ TEST(HttpParseDate, ReadsTheThreeFormats) {
   EXPECT_EQ(parse_http_date(" \tSun, 06 Nov 1994 08:49:37 GMT\t "), t);
 }
 
+TEST(HttpParseDate, RefusesYearsNoTimePointHolds) {
+  // A system_clock time point spans 1677..2262: a later date would overflow (found by fuzzing).
+  EXPECT_EQ(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"), std::nullopt);
+  EXPECT_EQ(parse_http_date("Mon, 01 Jan 0001 00:00:00 GMT"), std::nullopt);
+  EXPECT_EQ(parse_http_date("Thu, 31 Dec 2261 23:59:59 GMT"), utc(2261, 12, 31, 23, 59, 59));
+}
+
 TEST(HttpParseDate, RoundTripsHttpDate) {
   for (const TimePoint t : {TimePoint{}, utc(1994, 11, 6, 8, 49, 37), utc(2026, 1, 1, 12),
                             utc(2024, 2, 29, 23, 59, 59), utc(2099, 12, 31, 23, 59, 59)}) {

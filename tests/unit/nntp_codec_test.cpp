@@ -296,7 +296,10 @@ TEST(NntpCodec, NntpDatesAndStamps) {
                                                         {"2026010", "000000"},
                                                         {"yesterday", "000000"},
                                                         {"20260101", "0000"},
-                                                        {"20260101", "00000x"}})
+                                                        {"20260101", "00000x"},
+                                                        // no system_clock time (found by fuzzing)
+                                                        {"99991231", "235959"},
+                                                        {"00010101", "000000"}})
     EXPECT_EQ(parse_nntp_date(d, t, now), std::nullopt) << d << " " << t;
 }
 

@@ -455,6 +455,20 @@ TEST_F(NntpProtocol, AuthinfoUserPass) {
   EXPECT_EQ(send(*p, "AUTHINFO USER bob\r\n"), "502 Already authenticated\r\n");
 }
 
+TEST_F(NntpProtocol, ALongUserNameOutlivesItsPendingCopy) {
+  // A name longer than std::string's inline buffer lives on the heap: the login event must not
+  // read it after the pending name is dropped (a use-after-free the fuzzer found; ASan sees it).
+  const std::string name = "a-user-name-far-longer-than-sixteen-bytes";
+  config.users.emplace(name, "pw");
+  auto p = session();
+  EXPECT_EQ(send(*p, "AUTHINFO USER " + name + "\r\n"), "381 Enter password\r\n");
+  const Reply r = handle(*p, "AUTHINFO PASS pw\r\n");
+  EXPECT_EQ(r.bytes, "281 Authentication succeeded\r\n");
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].second["user"], name);
+  EXPECT_EQ(p->user(), name);
+}
+
 TEST_F(NntpProtocol, AuthinfoArgumentsAndPasswordsWithSpaces) {
   auto p = session();
   EXPECT_EQ(send(*p, "AUTHINFO FOO x\r\n"), "501 Bad AUTHINFO param\r\n");
