@@ -11,7 +11,8 @@
 #   make fuzz     libFuzzer campaigns of FUZZ_SECONDS (default 60) per target in tests/fuzz/
 #                 (make test replays their saved corpus in both of its builds)
 #   make bench    the benchmarks in bench/ (installs postfix's smtp-source, nginx, vsftpd,
-#                 pyftpdlib and INN; INN's packaged daemon is never started)
+#                 pyftpdlib, INN, wrk and lighttpd; no packaged daemon is ever started;
+#                 bench/run.sh --only ftp|nntp|http for one protocol's)
 #   make format   reformat the C++ sources with clang-format
 
 BUILD ?= build

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""protofarm benchmarks: start-up time, idle memory, TCP round trips, SMTP, FTP and NNTP.
+"""protofarm benchmarks: start-up time, idle memory, TCP round trips, SMTP, FTP, NNTP and HTTP.
 
-    bench/run.sh [--quick] [--json FILE] [--only ftp|nntp]
+    bench/run.sh [--quick] [--json FILE] [--only ftp|nntp|http]
                                                (make bench installs the tools and runs it)
 
 Every figure is the median of several runs on this machine, next to a reference measured in
 the same run (nginx for start-up, Postfix's smtp-sink for mail, vsftpd and pyftpdlib for ftp,
-INN for news), and is compared with its target. Traffic stays on loopback; every run is bounded
-in count and time. The results are also written as JSON (bench/results/latest.json by default)
-so that two runs can be compared.
+INN for news, nginx and lighttpd for http), and is compared with its target. Traffic stays on
+loopback; every run is bounded in count and time. The results are also written as JSON
+(bench/results/latest.json by default) so that two runs can be compared.
 
 What is measured, and how:
 - start-up: from launching `protofarm run` (a generated scenario of 20 servers) until its
@@ -30,6 +30,11 @@ What is measured, and how:
   loopback with bench/inn/'s configuration and a spool in a temporary folder, fed the same
   articles; the packaged daemon is never started), and the idle memory of that farm
   (bench/nntp_bench.py).
+- http: wrk's requests/s for a 1 KiB file against the http fake (recording on and off) and
+  nginx; RSS and transcript size every second through 60 s of full load; CGI requests/s of a
+  shell script against lighttpd's mod_cgi. nginx and lighttpd are started here on loopback from
+  bench/nginx-http.conf and bench/lighttpd.conf; their packaged services never start
+  (bench/http_bench.py).
 """
 
 import argparse
@@ -52,6 +57,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ftp_bench  # noqa: E402  (bench/ftp_bench.py)
 import nntp_bench  # noqa: E402  (bench/nntp_bench.py)
+import http_bench  # noqa: E402  (bench/http_bench.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -221,7 +227,7 @@ def validates(binary, text, tmp):
 def protocols_available(binary, tmp):
     """The protocols whose fake accepts a minimal server (a stub fails validation)."""
     available = {}
-    for protocol in ("tcp", "udp", "smtp", "pop3", "ftp", "nntp"):
+    for protocol in ("tcp", "udp", "smtp", "pop3", "ftp", "nntp", "http"):
         ok, why = validates(binary, "name: probe\nservers:\n  s:\n    protocol: %s\n" % protocol,
                             tmp)
         available[protocol] = (ok, why)
@@ -589,7 +595,8 @@ def main():
     parser.add_argument("--servers", type=int, default=20)
     parser.add_argument("--tmp", help="where transcripts go (default /dev/shm, else $TMPDIR)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--only", choices=("ftp", "nntp"), help="run only this benchmark")
+    parser.add_argument("--only", choices=("ftp", "nntp", "http"),
+                        help="run only this benchmark")
     args = parser.parse_args()
 
     binary = args.protofarm
@@ -619,7 +626,7 @@ def main():
                               capture_output=True, text=True).stdout.strip(),
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                     "loadavg_before": loadavg()},
-        "targets": {**TARGETS, **ftp_bench.TARGETS, **nntp_bench.TARGETS},
+        "targets": {**TARGETS, **ftp_bench.TARGETS, **nntp_bench.TARGETS, **http_bench.TARGETS},
         "quick": quick,
     }
     try:
@@ -655,6 +662,12 @@ def main():
                 nntp_bench.run(binary, tmp, report, results, quick, Farm, proc_status, median)
             else:
                 report.skip("nntp", "the nntp fake is not available")
+        if args.only in (None, "http"):
+            if available.get("http", (False,))[0]:
+                log("bench: http (wrk; nginx, lighttpd)")
+                http_bench.run(binary, tmp, report, results, quick, Farm, proc_status, median)
+            else:
+                report.skip("http", "the http fake is not available")
         if args.only:
             return finish(args, results, report, build_type, started)
 

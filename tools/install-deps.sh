@@ -13,9 +13,13 @@ test="$build libgtest-dev libgmock-dev clang-format clang-tidy python3 python3-j
   python3-yaml curl swaks libnet-ssleay-perl socat docker-compose json-schema-test-suite"
 # libFuzzer comes with clang's runtime libraries (`make fuzz`).
 fuzz="$test clang libclang-rt-14-dev"
-# inn2 is only wanted for its programs: bench/nntp_bench.py starts innd and nnrpd itself, with
-# the configuration in bench/inn/ and a spool in a temporary folder (see inn2 below).
-bench="$test postfix nginx-light hyperfine vsftpd python3-pyftpdlib inn2"
+# wrk loads the http fake, nginx and lighttpd (bench/http_bench.py).
+bench="$test postfix nginx-light hyperfine vsftpd python3-pyftpdlib inn2 wrk lighttpd"
+# Servers wanted only for their programs, as package:service: the benchmarks start them
+# themselves (nginx and lighttpd from bench/'s configurations, vsftpd from bench/vsftpd.conf,
+# innd and nnrpd from bench/inn/), as their own children on loopback ports, with pid files, logs
+# and spools in a temporary folder. The packaged daemons must never start (see below).
+daemons="nginx-light:nginx vsftpd:vsftpd inn2:inn2 lighttpd:lighttpd"
 
 case "$set_name" in
   build) wanted=$build ;;
@@ -44,15 +48,21 @@ apt_install() {
 echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
 $sudo apt-get update -q
 
-case " $missing " in
-  *" inn2 "*) ;;
-  *) apt_install $missing; exit 0 ;;
-esac
+# The services of the daemon packages about to be installed.
+services=""
+for d in $daemons; do
+  case " $missing " in *" ${d%%:*} "*) services="$services ${d#*:}" ;; esac
+done
+if [ -z "$services" ]; then
+  apt_install $missing
+  exit 0
+fi
 
-# inn2: its post-install starts innd (invoke-rc.d, or systemd), which must never happen: while
-# the packages go in, a policy-rc.d that refuses every start (exit 101, see invoke-rc.d(8)) is in
-# place. One that is already there and refuses stays; one that would allow is set aside and put
-# back afterwards.
+# Their post-installs start them (invoke-rc.d, or deb-systemd-invoke under systemd; both ask
+# policy-rc.d first), which must never happen: while the packages go in, a policy-rc.d that
+# refuses every start (exit 101, see invoke-rc.d(8)) is in place. One that is already there and
+# refuses each of these services stays (Docker's images have one); one that would allow any is
+# set aside and put back afterwards.
 policy=/usr/sbin/policy-rc.d
 saved=$policy.protofarm-saved
 ours=""
@@ -63,21 +73,48 @@ restore_policy() {
     ours=""
   fi
 }
+# Nor do they start at boot.
+disable_services() {
+  for s in $services; do
+    $sudo update-rc.d "$s" disable >/dev/null 2>&1 || true
+    if command -v deb-systemd-helper >/dev/null; then
+      $sudo deb-systemd-helper disable "$s.service" >/dev/null 2>&1 || true
+    fi
+  done
+}
 trap restore_policy EXIT
 trap 'exit 130' INT TERM
 if [ -e "$saved" ]; then
   echo "$0: $saved exists (left by an interrupted run?): move it back to $policy first" >&2
   exit 1
 fi
-if [ -x "$policy" ] && { "$policy" inn2 start >/dev/null 2>&1; [ $? = 101 ]; }; then
-  :  # already refuses: keep it
-else
+refuses=""
+if [ -x "$policy" ]; then
+  refuses=yes
+  for s in $services; do
+    # `|| rc=$?`: a refusal is a non-zero exit, which must not stop this script (set -e).
+    rc=0
+    "$policy" "$s" start >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 101 ] || refuses=""
+  done
+fi
+if [ -z "$refuses" ]; then
   ours=yes
   if [ -e "$policy" ]; then $sudo mv "$policy" "$saved"; fi
-  printf '#!/bin/sh\n# tools/install-deps.sh: no service starts while inn2 is installed\nexit 101\n' |
-    $sudo tee "$policy" >/dev/null
+  printf '#!/bin/sh\n# tools/install-deps.sh is installing%s: no service starts\nexit 101\n' \
+    "$services" | $sudo tee "$policy" >/dev/null
   $sudo chmod 755 "$policy"
 fi
+
+case " $missing " in
+  *" inn2 "*) ;;
+  *)
+    apt_install $missing
+    disable_services
+    restore_policy
+    exit 0
+    ;;
+esac
 
 # inn2's post-install (and every INN program) fails unless it can tell the machine's domain:
 # from the host name, or from `domain:` in /etc/news/inn.conf (which inn2-inews installs,
@@ -102,9 +139,5 @@ if ! apt_install $missing; then
   inn_domain
   $sudo dpkg --configure -a
 fi
-# Nor does innd start at boot.
-$sudo update-rc.d inn2 disable >/dev/null 2>&1 || true
-if command -v deb-systemd-helper >/dev/null; then
-  $sudo deb-systemd-helper disable inn2.service >/dev/null 2>&1 || true
-fi
+disable_services
 restore_policy
