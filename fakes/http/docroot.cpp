@@ -1,5 +1,7 @@
 #include "fakes/http/docroot.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -583,6 +585,35 @@ bool is_inside(const fs::path& real_root, const fs::path& real_path) {
 // canonical() is realpath(), which refuses "file/" (ENOTDIR): a file asked for as a folder is
 // not found.
 std::optional<fs::path> real_path_inside(const fs::path& path, const fs::path& real_root) {
+  // The usual case first, without realpath()'s readlink of every component from "/": a path
+  // below the (real) root whose components are no symlinks is its own real path, which one
+  // lstat a component shows. A symlink anywhere below the root takes the long way.
+  if (is_inside(real_root, path)) {
+    fs::path walked = real_root;
+    auto it = path.begin();
+    std::advance(it, std::distance(real_root.begin(), real_root.end()));
+    bool plain = true;
+    bool folder = true;  // what `walked` is
+    for (; it != path.end(); ++it) {
+      if (it->empty()) {  // a trailing '/': the path must be a folder
+        if (!folder) return std::nullopt;
+        continue;
+      }
+      if (*it == "." || *it == ".." || !folder) {
+        plain = false;
+        break;
+      }
+      walked /= *it;
+      struct stat st {};
+      if (::lstat(walked.c_str(), &st) != 0) return std::nullopt;
+      if (S_ISLNK(st.st_mode)) {
+        plain = false;
+        break;
+      }
+      folder = S_ISDIR(st.st_mode);
+    }
+    if (plain) return walked;
+  }
   std::error_code error;
   fs::path real = fs::canonical(path, error);
   if (error || !is_inside(real_root, real)) return std::nullopt;

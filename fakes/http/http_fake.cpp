@@ -378,13 +378,35 @@ Task<Flow> HttpSession::serve_static(const StaticAnswer& answer, const RequestHe
   Headers headers = answer.headers;
   add_standard_headers(headers);
   const std::string head_bytes = render_head(answer.status, "", headers);
+  Content file;
+  file.kind = Content::Kind::disk;
+  file.file = answer.file.string();
+  const bool small_file = !head_only_ && answer.status != 304 && answer.body.size() == 1 &&
+                          answer.body[0].from_file && answer.body[0].length <= kChunk &&
+                          s_.active_rule() == nullptr;
+  if (small_file) {
+    // The usual case, a small file: head and body in one write (one system call, one packet).
+    // The head is recorded as it always is; the body, as every file body, by size and digest.
+    const BodyPart& part = answer.body[0];
+    file.size = part.offset + part.length;
+    std::string bytes = read_content(file, part.offset, static_cast<std::size_t>(part.length));
+    if (bytes.size() == part.length) {
+      Json e = Json::object();
+      e["status"] = answer.status;
+      s_.rec().server(head_bytes, std::move(e));
+      Json b = Json::object();
+      b["size"] = bytes.size();
+      b["sha256"] = sha256_hex(bytes);
+      b["source"] = file.file;
+      if (!co_await write(head_bytes + bytes, false)) co_return Flow::end;
+      s_.rec().event("response_body", std::move(b));
+      co_return Flow::next;
+    }
+  }
   Json e = Json::object();
   e["status"] = answer.status;
   if (!co_await write(head_bytes, true, std::move(e))) co_return Flow::end;
   if (head_only_ || answer.status == 304) co_return Flow::next;
-  Content file;
-  file.kind = Content::Kind::disk;
-  file.file = answer.file.string();
   std::uint64_t sent = 0;
   Sha256 digest;
   for (const BodyPart& part : answer.body) {
