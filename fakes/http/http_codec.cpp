@@ -6,6 +6,7 @@
 #include <boost/beast/http/write.hpp>
 #include <sstream>
 
+#include "fakes/common/bytes.hpp"
 #include "fakes/http/docroot.hpp"
 
 namespace protofarm::http {
@@ -14,13 +15,6 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -8,6 +8,7 @@
 #include "fakes/common/child_process.hpp"
 #include "fakes/common/content.hpp"
 #include "fakes/common/digest.hpp"
+#include "fakes/common/net.hpp"
 #include "fakes/common/session.hpp"
 #include "fakes/http/cgi.hpp"
 #include "fakes/http/docroot.hpp"
@@ -125,6 +126,8 @@ class HttpSession {
   Task<Flow> run_cgi(const ScriptLocation& script, const std::string& method,
                      const std::string& query, const RequestHead& head, const std::string& body,
                      int redirects);
+  // The response a rule's `reply:` describes, captures substituted.
+  Response response_of(const ReplySpec& reply, const RuleMatch& match) const;
   Task<Flow> scripted_reply(const ReplySpec& reply, const RuleMatch& match);
   Task<Flow> fault(const FaultSpec& fault, const RuleMatch& match);
 
@@ -440,20 +443,17 @@ Task<Flow> HttpSession::run_cgi(const ScriptLocation& script, const std::string&
   req.protocol = head.version_text();
   const std::string& local = s_.conn().local();
   const std::string& peer = s_.conn().peer();
-  auto split = [](const std::string& address, std::string& host, std::uint16_t& port) {
-    const std::size_t colon = address.rfind(':');
-    if (colon == std::string::npos) {
-      host = address;
-      return;
-    }
-    host = address.substr(0, colon);
-    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
-    port = static_cast<std::uint16_t>(std::strtoul(address.c_str() + colon + 1, nullptr, 10));
-  };
-  split(peer, req.remote_addr, req.remote_port);
-  std::string local_host;
-  split(local, local_host, req.server_port);
-  req.server_name = local_host;
+  // Addresses as the connection names them ("127.0.0.1:40000", "[::1]:8080"); a Unix socket's
+  // have no host or port.
+  std::string why;
+  if (auto remote = parse_listen(peer, why)) {
+    req.remote_addr = remote->host;
+    req.remote_port = remote->port;
+  }
+  if (auto server = parse_listen(local, why)) {
+    req.server_name = server->host;
+    req.server_port = server->port;
+  }
   if (auto host = head.header("Host")) {
     std::string_view h = *host;
     const std::size_t colon = h.rfind(':');
@@ -560,7 +560,7 @@ Task<Flow> HttpSession::run_cgi(const ScriptLocation& script, const std::string&
   co_return Flow::end;
 }
 
-Task<Flow> HttpSession::scripted_reply(const ReplySpec& reply, const RuleMatch& match) {
+Response HttpSession::response_of(const ReplySpec& reply, const RuleMatch& match) const {
   Response r;
   r.status = reply.status;
   r.reason = reply.reason;
@@ -572,7 +572,11 @@ Task<Flow> HttpSession::scripted_reply(const ReplySpec& reply, const RuleMatch& 
   } else {
     r.body = text_content(substitute_captures(reply.body, match.captures));
   }
-  co_return co_await send(std::move(r));
+  return r;
+}
+
+Task<Flow> HttpSession::scripted_reply(const ReplySpec& reply, const RuleMatch& match) {
+  co_return co_await send(response_of(reply, match));
 }
 
 Task<Flow> HttpSession::fault(const FaultSpec& fault, const RuleMatch& match) {
@@ -580,14 +584,7 @@ Task<Flow> HttpSession::fault(const FaultSpec& fault, const RuleMatch& match) {
   // The response the fault breaks: the rule's reply, or a small text.
   Response r;
   if (const auto* reply = match.rule->extension<ReplySpec>("reply")) {
-    r.status = reply->status;
-    r.reason = reply->reason;
-    for (const auto& [name, value] : reply->headers)
-      r.headers.emplace_back(name, substitute_captures(value, match.captures));
-    if (const Content* body = fake_.body_of(match.rule))
-      r.body = *body;
-    else
-      r.body = text_content(substitute_captures(reply->body, match.captures));
+    r = response_of(*reply, match);
   } else {
     r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
     r.body = text_content("This response is broken on purpose by protofarm.\n");
