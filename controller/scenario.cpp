@@ -174,8 +174,9 @@ std::optional<LoadedScenario> load_scenario(const std::string& file, ConfigError
       root["clock"].error("expected an RFC 3339 time like 2026-01-01T00:00:00Z, or real");
     }
   }
-  root["state"].for_each_entry(
-      [&](const std::string& key, const Cfg& value) { sc.context->states->set(key, value.str()); });
+  root["state"].for_each_entry([&](const std::string& key, const Cfg& value) {
+    sc.context->states->set_initial(key, value.str());
+  });
   const fs::path base_dir = fs::path(file).parent_path();
   root["servers"].for_each_entry([&](const std::string& name, const Cfg& server) {
     if (!server.is_map()) return;                          // the schema check reported it

@@ -489,9 +489,10 @@ void SchemaValidator::check_alternatives(const json& schema, const json& branche
   issues.insert(issues.end(), results[best].begin(), results[best].end());
 }
 
-bool SchemaValidator::validate(const YAML::Node& document, ConfigErrors& errors) const {
+bool SchemaValidator::validate(const YAML::Node& document, ConfigErrors& errors,
+                               const std::string& path) const {
   Issues issues;
-  check(schema_, document, "", issues, nullptr);
+  check(schema_, document, path, issues, nullptr);
   for (auto& i : issues) errors.add(i.mark, std::move(i.message));
   return issues.empty();
 }

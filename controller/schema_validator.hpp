@@ -29,8 +29,10 @@ class SchemaValidator {
  public:
   explicit SchemaValidator(nlohmann::json schema);
 
-  // Adds one error per violation. Returns true when there was none.
-  bool validate(const YAML::Node& document, ConfigErrors& errors) const;
+  // Adds one error per violation. Returns true when there was none. `path` names the document
+  // in messages (a part of a scenario checked alone: "rules").
+  bool validate(const YAML::Node& document, ConfigErrors& errors,
+                const std::string& path = "") const;
 
  private:
   struct Issue {

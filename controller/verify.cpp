@@ -173,20 +173,22 @@ std::string render_junit(const VerifyReport& report) {
   return out;
 }
 
-int run_verify(const VerifyOptions& options) {
+VerifyOutcome verify_transcripts(const VerifyOptions& options) {
   const auto started = std::chrono::steady_clock::now();
+  VerifyOutcome out;
+  out.status = kExitUsage;
   ConfigErrors errors(options.scenario);
   auto sc = load_scenario(options.scenario, errors);
   if (!sc || !errors.empty()) {
-    std::cerr << errors.format();
-    std::cerr << "protofarm verify: " << options.scenario << " is not a valid scenario\n";
-    return kExitUsage;
+    out.error =
+        errors.format() + "protofarm verify: " + options.scenario + " is not a valid scenario\n";
+    return out;
   }
   if (!sc->expect.IsMap() || sc->expect.size() == 0) {
-    std::cerr << "protofarm verify: " << options.scenario
-              << " has no expect: section, so there is nothing to verify (see "
-                 "scenarios/README.md#expect)\n";
-    return kExitUsage;
+    out.error = "protofarm verify: " + options.scenario +
+                " has no expect: section, so there is nothing to verify (see "
+                "scenarios/README.md#expect)\n";
+    return out;
   }
   const auto& servers = sc->context->server_protocols;  // the scenario's server names
   const auto& expectations = sc->expectations;          // parsed and checked at load
@@ -195,8 +197,8 @@ int run_verify(const VerifyOptions& options) {
   try {
     transcripts = read_transcripts(options.transcripts);
   } catch (const TranscriptError& e) {
-    std::cerr << "protofarm verify: " << e.what() << "\n";
-    return kExitUsage;
+    out.error = std::string("protofarm verify: ") + e.what() + "\n";
+    return out;
   }
   // Transcripts of other servers only: most likely the wrong directory, not a failed client.
   if (!transcripts.servers.empty()) {
@@ -208,9 +210,9 @@ int run_verify(const VerifyOptions& options) {
     }
     for (const auto& [name, list] : transcripts.servers) theirs.push_back(name);
     if (!any) {
-      std::cerr << "protofarm verify: " << options.transcripts << " holds transcripts of servers "
-                << join(theirs) << ", none of this scenario's (" << join(ours) << ")\n";
-      return kExitUsage;
+      out.error = "protofarm verify: " + options.transcripts + " holds transcripts of servers " +
+                  join(theirs) + ", none of this scenario's (" + join(ours) + ")\n";
+      return out;
     }
   }
 
@@ -227,7 +229,7 @@ int run_verify(const VerifyOptions& options) {
     return buf.str();
   };
 
-  VerifyReport report;
+  VerifyReport& report = out.report;
   report.scenario_name =
       sc->context ? sc->context->name : fs::path(options.scenario).stem().string();
   report.scenario_file = options.scenario;
@@ -237,21 +239,31 @@ int run_verify(const VerifyOptions& options) {
     report.servers.push_back(evaluate(e, transcripts.sessions_of(e.server), load));
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  out.status = report.failed_servers() ? kExitFailed : kExitOk;
+  return out;
+}
 
+int run_verify(const VerifyOptions& options) {
+  const VerifyOutcome out = verify_transcripts(options);
+  if (!out.error.empty()) {
+    std::cerr << out.error;
+    return out.status;
+  }
+  const VerifyReport& report = out.report;
   std::cout << render_report(report) << std::flush;
   if (options.junit) {
     const fs::path path = *options.junit;
     std::error_code ec;
     if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << render_junit(report);
-    out.close();
-    if (!out) {
+    std::ofstream out_file(path, std::ios::binary | std::ios::trunc);
+    out_file << render_junit(report);
+    out_file.close();
+    if (!out_file) {
       std::cerr << "protofarm verify: cannot write the JUnit report " << path.string() << "\n";
       return kExitUsage;
     }
   }
-  return report.failed_servers() ? kExitFailed : kExitOk;
+  return out.status;
 }
 
 }  // namespace protofarm

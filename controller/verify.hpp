@@ -37,6 +37,15 @@ struct VerifyReport {
   std::size_t failed_servers() const;
 };
 
+// The checks without the printing (the control API's POST /api/verify): status 0, 1 or 2 as
+// run_verify; with 2, `error` says why (the lines run_verify prints on stderr).
+struct VerifyOutcome {
+  int status = 2;
+  std::string error;
+  VerifyReport report;
+};
+VerifyOutcome verify_transcripts(const VerifyOptions& options);
+
 // How a check is named in reports: "sessions", "client", "session 2 close".
 std::string check_label(const CheckResult& check);
 

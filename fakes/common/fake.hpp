@@ -37,6 +37,13 @@ class Fake {
   virtual void describe(Json& ready_entry) const {}
   // The farm is stopping: finish any sessions the fake keeps itself (UDP peers).
   virtual void shutdown() {}
+  // Back to the scenario's start (the control API's POST /api/reset): what sessions changed
+  // (mailboxes, posted articles, uploads) is undone. Rule counters and states are the farm's.
+  virtual void reset() {}
+  // Rules about to replace this server's (PUT /api/servers/NAME/rules), already parsed and
+  // checked like a scenario's: a fake that prepares something per rule at load (HTTP's body
+  // files) does it here, reporting problems into `errors`; nothing is replaced when any.
+  virtual void prepare_rules(const std::vector<Rule>& rules, ConfigErrors& errors) {}
 };
 
 // A fake for connections (TCP, Unix stream sockets).

@@ -26,7 +26,7 @@ class Listener {
   void start();
   void stop();
 
-  Server& server() { return server_; }
+  Server& server() const { return server_; }
   // The bound address: host and port for IP, path for Unix sockets.
   const std::string& host() const { return host_; }
   std::uint16_t port() const { return port_; }

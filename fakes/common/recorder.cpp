@@ -236,12 +236,38 @@ void TranscriptSink::schedule_flush() {
   }
 }
 
-void TranscriptSink::append_line(std::initializer_list<std::string_view> parts) {
+void TranscriptSink::append_line(std::initializer_list<std::string_view> parts,
+                                 const SessionSummary* from) {
   if (fd_ < 0) return;
   // Straight into the pending buffer: no line is assembled on its own first.
+  const std::size_t start = pending_.size();
   for (std::string_view part : parts) pending_ += part;
+  if (observer_ && from) observer_->line(*from, std::string_view(pending_).substr(start));
   pending_ += '\n';
   schedule_flush();
+}
+
+void TranscriptSink::track(SessionRecorder* recorder, bool open) {
+  const auto key = std::make_pair(recorder->server_name(), recorder->session());
+  if (open) {
+    open_[key] = recorder;
+  } else {
+    open_.erase(key);
+  }
+}
+
+std::optional<std::string> TranscriptSink::live_document(const std::string& server,
+                                                         std::uint64_t session) {
+  const auto it = open_.find({server, session});
+  if (it == open_.end() || !writer_) return std::nullopt;
+  it->second->hand_over();
+  sync();  // the writer has written all it was given; nothing more is given meanwhile
+  const fs::path part = dir_ / "sessions" / server / ("." + std::to_string(session) + ".json.part");
+  std::ifstream in(part, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text += "\n  ],\n  \"ended\": null,\n  \"close\": null,\n  \"open\": true\n}\n";
+  return text;
 }
 
 void TranscriptSink::append_event(const Json& line) {
@@ -351,6 +377,16 @@ SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::
       session_(session),
       start_(std::chrono::steady_clock::now()),
       started_wall_(std::chrono::system_clock::now()) {
+  if (RecordingObserver* observer = sink_.observer()) {
+    SessionSummary summary;
+    summary.server = server_;
+    summary.protocol = protocol_;
+    summary.session = session_;
+    summary.peer = peer_;
+    summary.local = local_;
+    summary.started = started_wall_;
+    summary_ = observer->opened(std::move(summary));
+  }
   if (!recording()) return;
   line_prefix_ = "{\"server\":";
   append_json_string(line_prefix_, server_);
@@ -365,6 +401,7 @@ SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::
   append_field(head, "started", iso8601(started_wall_));
   head += "  \"events\": [";
   handle_ = sink_.begin_session(server_, session_, std::move(head));
+  sink_.track(this, true);
   Json open = Json::object();
   open["peer"] = peer_;
   open["local"] = local_;
@@ -414,7 +451,8 @@ void SessionRecorder::add(const Json& event) {
 
 void SessionRecorder::add_text(std::string_view text) {
   // The events.jsonl line is the same object with the server and session in front.
-  sink_.append_line({line_prefix_, text.size() > 2 ? "," : "", text.substr(1)});
+  sink_.append_line({line_prefix_, text.size() > 2 ? "," : "", text.substr(1)}, summary_.get());
+  if (summary_) ++summary_->events;
   // The session document lists them one per line. At most kDocBuffer of it waits here; the
   // rest is on its way to the document, so memory does not grow with the session.
   constexpr std::size_t kDocBuffer = std::size_t{16} * 1024;
@@ -469,16 +507,23 @@ void SessionRecorder::add_bytes(const char* from, std::string_view bytes, Json e
 }
 
 void SessionRecorder::client(std::string_view bytes, Json extra) {
+  if (summary_ && !finished_) summary_->bytes_from_client += bytes.size();
   if (!recording() || finished_ || bytes.empty()) return;
   add_bytes("client", bytes, std::move(extra));
 }
 
 void SessionRecorder::server(std::string_view bytes, Json extra) {
+  if (summary_ && !finished_) summary_->bytes_from_server += bytes.size();
   if (!recording() || finished_ || bytes.empty()) return;
   add_bytes("server", bytes, std::move(extra));
 }
 
 void SessionRecorder::event(std::string_view name, Json extra) {
+  if (summary_ && !finished_ && name == "fault" && extra.is_object()) {
+    const auto it = extra.find("fault");
+    if (it != extra.end() && it->is_string())
+      sink_.observer()->fault(*summary_, it->get_ref<const std::string&>());
+  }
   if (!recording() || finished_) return;
   Json e = Json::object();
   e["t_ms"] = round_ms(elapsed_ms());
@@ -492,10 +537,21 @@ std::string SessionRecorder::save_file(const std::string& name, std::string_view
   return sink_.save_file(server_, session_, name, bytes);
 }
 
+void SessionRecorder::hand_over() {
+  if (!doc_pending_.empty()) sink_.session_text(handle_, std::exchange(doc_pending_, {}));
+}
+
 void SessionRecorder::finish(CloseReason reason) {
   if (finished_) return;
+  const auto tell_observer = [&] {
+    if (!summary_) return;
+    summary_->ended = std::chrono::system_clock::now();
+    summary_->close = reason;
+    if (RecordingObserver* observer = sink_.observer()) observer->closed(*summary_);
+  };
   if (!recording()) {
     finished_ = true;
+    tell_observer();
     return;
   }
   Json close = Json::object();
@@ -511,6 +567,8 @@ void SessionRecorder::finish(CloseReason reason) {
   tail.insert(0, doc_pending_);
   doc_pending_ = std::string();
   sink_.finish_session(handle_, std::move(tail));
+  sink_.track(this, false);
+  tell_observer();
 }
 
 }  // namespace protofarm

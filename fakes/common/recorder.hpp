@@ -37,6 +37,34 @@ const char* to_string(CloseReason reason);
 // ISO 8601 UTC with milliseconds: 2026-11-24T17:14:00.123Z
 std::string iso8601(std::chrono::system_clock::time_point t);
 
+// What the farm's observer (the control API) keeps of one session, with or without a
+// transcript folder: the recorder keeps it up to date as the session goes.
+struct SessionSummary {
+  std::uint64_t seq = 0;  // the observer's: sessions across the farm in the order they opened
+  std::string server, protocol, peer, local;
+  std::uint64_t session = 0;
+  std::chrono::system_clock::time_point started, ended;
+  std::optional<CloseReason> close;  // set once the session ended
+  std::uint64_t bytes_from_client = 0, bytes_from_server = 0;
+  std::uint64_t events = 0;  // events recorded (0 when not recording)
+};
+
+// Told of every session and, while recording, of every events.jsonl line. Knows no protocol.
+// Single-threaded, like the recorder.
+class RecordingObserver {
+ public:
+  virtual ~RecordingObserver() = default;
+  // A session began; the recorder updates the summary returned until the session ends.
+  virtual std::shared_ptr<SessionSummary> opened(SessionSummary summary) = 0;
+  virtual void closed(SessionSummary& summary) = 0;
+  // One events.jsonl line of this session (without its newline), as it is written.
+  virtual void line(const SessionSummary& summary, std::string_view line) = 0;
+  // A `fault` event with this name (counted whether or not transcripts are written).
+  virtual void fault(const SessionSummary& summary, std::string_view fault) = 0;
+};
+
+class SessionRecorder;
+
 class TranscriptSink {
  public:
   // Without a directory nothing is written. With one, it is created, and a previous run's
@@ -64,8 +92,20 @@ class TranscriptSink {
   void sync();
 
   void append_event(const Json& line);
-  // Appends one line made of these already serialised parts (the newline is added).
-  void append_line(std::initializer_list<std::string_view> parts);
+  // Appends one line made of these already serialised parts (the newline is added); the
+  // observer sees it as a line of session `from`, when given.
+  void append_line(std::initializer_list<std::string_view> parts,
+                   const SessionSummary* from = nullptr);
+
+  void set_observer(RecordingObserver* observer) { observer_ = observer; }
+  RecordingObserver* observer() const { return observer_; }
+
+  // The document of an open session as it stands (its events so far; "ended" and "close"
+  // null, "open": true), or nullopt when no such session is open and recorded. Waits for the
+  // writer, so it is for the control API, not for a hot path.
+  std::optional<std::string> live_document(const std::string& server, std::uint64_t session);
+  // The recorders of open sessions register here (SessionRecorder does it itself).
+  void track(SessionRecorder* recorder, bool open);
 
   // A session document, streamed: its text goes to DIR/sessions/<server>/.<n>.json.part as it
   // is recorded, and finish_session() appends the rest and renames it to <n>.json, so memory
@@ -89,6 +129,8 @@ class TranscriptSink {
   std::uint64_t next_handle_ = 0;
   bool flush_scheduled_ = false;
   std::unique_ptr<Writer> writer_;
+  RecordingObserver* observer_ = nullptr;
+  std::map<std::pair<std::string, std::uint64_t>, SessionRecorder*> open_;
 };
 
 class SessionRecorder {
@@ -121,6 +163,8 @@ class SessionRecorder {
 
   // Writes the session document; later calls do nothing.
   void finish(CloseReason reason);
+  // Hands the document text waiting here to the writer (TranscriptSink::live_document).
+  void hand_over();
   bool finished() const { return finished_; }
   double elapsed_ms() const;
 
@@ -144,6 +188,7 @@ class SessionRecorder {
   bool first_event_ = true;
   bool finished_ = false;
   bool datagrams_ = false;
+  std::shared_ptr<SessionSummary> summary_;  // the observer's, when there is one
 };
 
 }  // namespace protofarm

@@ -30,6 +30,11 @@ void StateStore::set(const std::string& name, std::string value) {
   values_[name] = std::move(value);
 }
 
+void StateStore::set_initial(const std::string& name, std::string value) {
+  initial_[name] = value;
+  values_[name] = std::move(value);
+}
+
 bool RuleMatch::keeps_builtin() const {
   for (const auto& [key, extension] : rule->extensions)
     if (extension && extension->keeps_builtin()) return true;
@@ -46,6 +51,7 @@ RuleEngine::RuleEngine(std::vector<Rule> rules, std::shared_ptr<StateStore> stat
                        std::vector<std::string> moments)
     : rules_(std::move(rules)),
       seen_(rules_.size(), 0),
+      hits_(rules_.size(), 0),
       states_(std::move(states)),
       moments_(std::move(moments)) {
   if (!states_) states_ = std::make_shared<StateStore>();
@@ -108,9 +114,15 @@ std::optional<RuleMatch> RuleEngine::match(const Request& request, const RuleFil
     if (n < rule.after) continue;
     if (rule.times && n >= rule.after + *rule.times) continue;
     for (const auto& [name, value] : rule.set_state) states_->set(name, value);
+    ++hits_[i];
     return RuleMatch{&rule, std::move(captures), n + 1};
   }
   return std::nullopt;
+}
+
+void RuleEngine::reset_counters() {
+  std::fill(seen_.begin(), seen_.end(), 0);
+  std::fill(hits_.begin(), hits_.end(), 0);
 }
 
 bool RuleEngine::mentions(std::string_view on) const {

@@ -125,10 +125,14 @@ class StateStore {
  public:
   std::string get(const std::string& name) const;
   void set(const std::string& name, std::string value);
+  // A value the scenario starts with (`states:`): reset() comes back to these.
+  void set_initial(const std::string& name, std::string value);
+  void reset() { values_ = initial_; }
   const std::map<std::string, std::string>& all() const { return values_; }
 
  private:
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> initial_;
 };
 
 struct RuleMatch {
@@ -163,12 +167,17 @@ class RuleEngine {
   bool mentions(std::string_view on) const;
   const std::vector<Rule>& rules() const { return rules_; }
   StateStore& states() { return *states_; }
+  // How often rule i answered (match() returned it) since the start or the last reset.
+  std::uint64_t hits(std::size_t i) const { return i < hits_.size() ? hits_[i] : 0; }
+  // Every rule's counters (times, after, hits) back to zero.
+  void reset_counters();
 
  private:
   bool is_moment(const std::string& upper_on) const;
 
   std::vector<Rule> rules_;
   std::vector<std::uint64_t> seen_;
+  std::vector<std::uint64_t> hits_;
   std::shared_ptr<StateStore> states_;
   std::vector<std::string> moments_;
 };

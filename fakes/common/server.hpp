@@ -79,7 +79,15 @@ class Server {
   void forget_yaml() { config_.node.reset(); }
   const std::string& name() const { return config_.name; }
   FarmServices& services() { return services_; }
-  RuleEngine& rules() { return rules_; }
+  // The current rules. A session keeps the engine it began with (Session::rules()).
+  RuleEngine& rules() { return *rules_; }
+  std::shared_ptr<RuleEngine> rules_ptr() const { return rules_; }
+  // An engine for these rules, with this server's states and moments.
+  std::shared_ptr<RuleEngine> make_rules(std::vector<Rule> rules) const;
+  // Later sessions use `rules`. The engines replaced are kept for the rest of the run: open
+  // sessions still use them, and a fake may key what it prepared by rule (the Rule's address),
+  // which must not be reused by another rule.
+  void replace_rules(std::shared_ptr<RuleEngine> rules);
   ScenarioContext& scenario() { return *config_.scenario; }
   Fake& fake() { return *fake_; }
   void set_fake(std::unique_ptr<Fake> fake);
@@ -94,7 +102,8 @@ class Server {
  private:
   ServerConfig config_;
   FarmServices& services_;
-  RuleEngine rules_;
+  std::shared_ptr<RuleEngine> rules_;
+  std::vector<std::shared_ptr<RuleEngine>> retired_rules_;
   std::unique_ptr<Fake> fake_;
   std::uint64_t sessions_ = 0;
   asio::ssl::context* tls_context_ = nullptr;

@@ -18,12 +18,22 @@ std::string_view first_line(std::string_view text) {
 Server::Server(ServerConfig config, FarmServices& services)
     : config_(std::move(config)),
       services_(services),
-      rules_(config_.rules, config_.scenario ? config_.scenario->states : nullptr,
-             config_.moments) {}
+      rules_(std::make_shared<RuleEngine>(
+          config_.rules, config_.scenario ? config_.scenario->states : nullptr, config_.moments)) {}
 
 Server::~Server() = default;
 
 void Server::set_fake(std::unique_ptr<Fake> fake) { fake_ = std::move(fake); }
+
+std::shared_ptr<RuleEngine> Server::make_rules(std::vector<Rule> rules) const {
+  return std::make_shared<RuleEngine>(
+      std::move(rules), config_.scenario ? config_.scenario->states : nullptr, config_.moments);
+}
+
+void Server::replace_rules(std::shared_ptr<RuleEngine> rules) {
+  retired_rules_.push_back(std::move(rules_));
+  rules_ = std::move(rules);
+}
 
 Task<Flow> apply_then(Connection& conn, Then then) {
   switch (then) {
@@ -59,7 +69,7 @@ Task<bool> Session::start_tls() {
 }
 
 Task<Flow> Session::answer(Request request, BuiltIn builtin, std::string_view line_end) {
-  std::optional<RuleMatch> match = server_.rules().match(request);
+  std::optional<RuleMatch> match = rules_->match(request);
   co_return co_await answer(std::move(match), std::move(request), std::move(builtin), line_end);
 }
 

@@ -39,9 +39,12 @@ class Session {
   using ScriptedReplyHook = std::function<Task<Flow>(const ScriptedReply& reply)>;
 
   Session(Server& server, Connection& conn, LineReader& reader)
-      : server_(server), conn_(conn), reader_(reader) {}
+      : server_(server), conn_(conn), reader_(reader), rules_(server.rules_ptr()) {}
 
   Server& server() { return server_; }
+  // The server's rules as they were when the session began: rules replaced at run time (the
+  // control API) apply to later sessions, and this one finishes under these.
+  RuleEngine& rules() { return *rules_; }
   Connection& conn() { return conn_; }
   LineReader& reader() { return reader_; }
   SessionRecorder& rec() { return conn_.recorder(); }
@@ -97,6 +100,7 @@ class Session {
   Server& server_;
   Connection& conn_;
   LineReader& reader_;
+  std::shared_ptr<RuleEngine> rules_;
   std::optional<RuleMatch> active_;
   ScriptedReplyHook scripted_hook_;
 };

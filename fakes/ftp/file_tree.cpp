@@ -167,4 +167,30 @@ EntryInfo FileTree::info(std::string_view path) const {
   return info_of(name, *n, writable(n->dir ? path : parent_of(path)));
 }
 
+namespace {
+
+std::unique_ptr<Node> clone(const Node& node) {
+  auto copy = std::make_unique<Node>();
+  copy->dir = node.dir;
+  copy->content = node.content;  // the bytes are shared, never changed in place
+  copy->mtime = node.mtime;
+  copy->mode = node.mode;
+  copy->write = node.write;
+  for (const auto& [name, child] : node.children) copy->children.emplace(name, clone(*child));
+  return copy;
+}
+
+}  // namespace
+
+void FileTree::mark_start() {
+  start_ = clone(root_);
+  start_entries_ = entries_;
+}
+
+void FileTree::reset() {
+  if (!start_) return;
+  root_ = std::move(*clone(*start_));
+  entries_ = start_entries_;
+}
+
 }  // namespace protofarm::ftp

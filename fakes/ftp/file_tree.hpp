@@ -58,8 +58,16 @@ class FileTree {
 
   std::size_t entries() const { return entries_; }
 
+  // Remembers the tree as the scenario made it; reset() comes back to that (uploads, folders
+  // made, renames and deletions are undone). Sessions look entries up by path each time, so
+  // none holds a node across the reset.
+  void mark_start();
+  void reset();
+
  private:
   Node root_;
+  std::unique_ptr<Node> start_;
+  std::size_t start_entries_ = 0;
   TimePoint default_mtime_;
   std::size_t entries_ = 0;
 };

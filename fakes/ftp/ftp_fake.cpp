@@ -66,6 +66,7 @@ class FtpFake final : public StreamFake {
   const Config& config() const { return config_; }
   Server& server() { return server_; }
   Task<void> serve(Session& s) override;
+  void reset() override { tree_.reset(); }
   void describe(Json& entry) const override {
     if (!config_.passive_ports.any())
       entry["passive_ports"] = std::to_string(config_.passive_ports.first) + "-" +
@@ -608,6 +609,7 @@ std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
   if (cfg.has("max_line")) context.max_line = sc.max_line;
   auto fake = std::make_unique<FtpFake>(server, context.clock);
   fake->configure(parse_config(cfg, context, fake->tree()));
+  fake->tree().mark_start();
   return fake;
 }
 

@@ -34,8 +34,12 @@ constexpr std::size_t kRandomBytes = 1024;
 
 class HttpFake final : public StreamFake {
  public:
-  HttpFake(Server& server, Config config, std::map<const Rule*, Content> bodies)
-      : server_(server), config_(std::move(config)), bodies_(std::move(bodies)) {
+  HttpFake(Server& server, Config config, std::map<const Rule*, Content> bodies,
+           ConfigContext context)
+      : server_(server),
+        config_(std::move(config)),
+        bodies_(std::move(bodies)),
+        context_(std::move(context)) {
     const ScenarioContext* sc = server.config().scenario.get();
     seed_ = sc ? sc->seed : 0;
     if (config_.docroot) {
@@ -48,6 +52,12 @@ class HttpFake final : public StreamFake {
   }
 
   Task<void> serve(Session& s) override;
+  // Rules replaced at run time get their body files read now; the bodies of the rules they
+  // replace stay, for the sessions still open under those (Server::replace_rules keeps them).
+  void prepare_rules(const std::vector<Rule>& rules, ConfigErrors& errors) override {
+    auto bodies = resolve_bodies(rules, context_, errors);
+    if (errors.empty()) bodies_.merge(bodies);
+  }
 
   Server& server() { return server_; }
   const Config& config() const { return config_; }
@@ -62,6 +72,7 @@ class HttpFake final : public StreamFake {
   Server& server_;
   Config config_;
   std::map<const Rule*, Content> bodies_;
+  ConfigContext context_;
   std::optional<Docroot> docroot_;
   std::uint64_t seed_ = 0;
 };
@@ -213,7 +224,7 @@ Task<Flow> HttpSession::one_request() {
   if (head.expect_continue && head.has_body()) {
     // RFC 9110 10.1.1: the rules see the head first, so one can refuse (417, 401, 413) before
     // the client sends the body. A rule that accepts gets the body read first.
-    match = fake_.server().rules().match(request);
+    match = s_.rules().match(request);
     bool refuse_now = false;
     if (match) {
       const RuleAction& action = match->action();
@@ -261,12 +272,12 @@ Task<Flow> HttpSession::one_request() {
     // The rules saw the head already (and counted what they matched). Only the rules that look
     // at the body had no say; one of them placed before the head's match answers instead.
     const Rule* first = match ? match->rule : nullptr;
-    auto later = fake_.server().rules().match(request, [first](const Rule& r) {
+    auto later = s_.rules().match(request, [first](const Rule& r) {
       return r.extensions.contains("when_body") && (!first || &r < first);
     });
     if (later) match = std::move(later);
   } else {
-    match = fake_.server().rules().match(request);
+    match = s_.rules().match(request);
   }
   const Flow flow = co_await s_.answer(
       std::move(match), request, [&]() -> Task<Flow> { co_return co_await respond(head, body); });
@@ -764,7 +775,8 @@ std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
     cfg["tls"].error("http has no STARTTLS: use tls: implicit (HTTPS) or none");
   Config config = parse_config(cfg, context);
   auto bodies = resolve_bodies(server.rules().rules(), context, cfg.errors());
-  return std::make_unique<HttpFake>(server, std::move(config), std::move(bodies));
+  return std::make_unique<HttpFake>(server, std::move(config), std::move(bodies),
+                                    std::move(context));
 }
 
 }  // namespace

@@ -241,4 +241,20 @@ ArticlePtr ArticleStore::generated_by_id(std::string_view id) const {
   return generated(*group, *number);
 }
 
+void ArticleStore::mark_start() {
+  start_.clear();
+  for (const auto& [name, group] : groups_) start_[name] = Start{group.articles, group.shadowed};
+  start_by_id_ = by_id_;
+}
+
+void ArticleStore::reset() {
+  for (auto& [name, group] : groups_) {
+    const auto it = start_.find(name);
+    if (it == start_.end()) continue;
+    group.articles = it->second.articles;
+    group.shadowed = it->second.shadowed;
+  }
+  by_id_ = start_by_id_;
+}
+
 }  // namespace protofarm::nntp

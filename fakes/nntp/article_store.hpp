@@ -70,6 +70,11 @@ class ArticleStore {
  public:
   ArticleStore(std::uint64_t seed, TimePoint clock) : seed_(seed), clock_(clock) {}
 
+  // Remembers the groups' articles as the scenario made them; reset() comes back to that
+  // (posted articles go). Groups stay where they are, so pointers to them remain valid.
+  void mark_start();
+  void reset();
+
   // Adds a group (or returns the one of that name).
   Group& add_group(const std::string& name);
   Group* find(std::string_view name);
@@ -112,6 +117,12 @@ class ArticleStore {
   TimePoint clock_;  // the scenario's clock when the store was made: generated dates end there
   std::map<std::string, Group, std::less<>> groups_;
   std::unordered_map<std::string, std::shared_ptr<StoredArticle>> by_id_;
+  struct Start {
+    std::map<std::uint64_t, std::shared_ptr<StoredArticle>> articles;
+    std::uint64_t shadowed = 0;
+  };
+  std::map<std::string, Start, std::less<>> start_;
+  std::unordered_map<std::string, std::shared_ptr<StoredArticle>> start_by_id_;
 };
 
 }  // namespace protofarm::nntp

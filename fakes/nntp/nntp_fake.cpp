@@ -36,6 +36,7 @@ class NntpFake final : public StreamFake {
   const Config& config() const { return config_; }
   Server& server() { return server_; }
   Task<void> serve(Session& s) override;
+  void reset() override { store_.reset(); }
 
  private:
   Server& server_;
@@ -336,6 +337,7 @@ std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
   auto fake = std::make_unique<NntpFake>(server, sc.scenario ? sc.scenario->seed : 0,
                                          scenario_now(sc.scenario));
   fake->configure(parse_config(cfg, context, fake->store()));
+  fake->store().mark_start();
   return fake;
 }
 

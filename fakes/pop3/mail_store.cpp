@@ -88,4 +88,18 @@ void MailStore::remove(Mailbox& mailbox, const std::set<const StoredMessage*>& d
           m.end());
 }
 
+void MailStore::mark_start() {
+  start_.clear();
+  for (const auto& [user, box] : mailboxes_) start_[user] = Start{box.messages, box.next_sequence};
+}
+
+void MailStore::reset() {
+  for (auto& [user, box] : mailboxes_) {
+    const auto it = start_.find(user);
+    if (it == start_.end()) continue;
+    box.messages = it->second.messages;
+    box.next_sequence = it->second.next_sequence;
+  }
+}
+
 }  // namespace protofarm::pop3

@@ -68,7 +68,17 @@ class MailStore {
   // RFC 1939 6: removes the given messages from the mailbox (those still in it).
   void remove(Mailbox& mailbox, const std::set<const StoredMessage*>& deleted);
 
+  // Remembers every mailbox's messages as the scenario made them; reset() comes back to that
+  // (deleted messages return, deliveries go). Locks held by open sessions stay.
+  void mark_start();
+  void reset();
+
  private:
+  struct Start {
+    std::vector<MessagePtr> messages;
+    std::uint64_t next_sequence = 1;
+  };
+  std::map<std::string, Start> start_;
   std::uint64_t seed_;
   std::map<std::string, Mailbox> mailboxes_;
   std::optional<std::string> catch_all_;

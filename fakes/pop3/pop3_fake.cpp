@@ -29,6 +29,7 @@ class Pop3Fake final : public StreamFake {
   const Config& config() const { return config_; }
 
   Task<void> serve(Session& s) override;
+  void reset() override { store_.reset(); }
   // A message accepted by an smtp server named in deliveries_from.
   void deliver(const Publication& message);
 
@@ -196,6 +197,7 @@ std::unique_ptr<Fake> create(Server& server, const Cfg& cfg) {
   if (cfg.has("max_line")) context.max_line = sc.max_line;
   auto fake = std::make_unique<Pop3Fake>(server, sc.scenario ? sc.scenario->seed : 0);
   fake->configure(parse_config(cfg, context, fake->store()));
+  fake->store().mark_start();
   // The fake lives as long as its Server, which the farm keeps for the whole run.
   Pop3Fake* target = fake.get();
   for (const auto& smtp : fake->config().deliveries_from)
