@@ -11,6 +11,10 @@
 #include <iostream>
 #include <set>
 
+#include "controller/control/control_server.hpp"
+#include "controller/control/hub.hpp"
+#include "controller/schema_validator.hpp"
+
 namespace protofarm {
 
 namespace fs = std::filesystem;
@@ -22,6 +26,7 @@ Farm::~Farm() {
   // still pending, which finishes their transcripts while the sink and registry live), then
   // the servers.
   listeners_.clear();
+  control_.reset();
   signals_.reset();
   io_.reset();
   servers_.clear();
@@ -111,31 +116,95 @@ void Farm::bind() {
     }
     listeners_.push_back(std::make_unique<Listener>(*s, s->fake().transport()));
   }
+  if (options_.control) {
+    hub_ = std::make_unique<control::Hub>(*io_, sink_.enabled());
+    sink_.set_observer(hub_.get());
+    control_ = std::make_unique<control::ControlServer>(*io_, *this, *hub_);
+    try {
+      control_->bind(*options_.control);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("the control API: ") + e.what());
+    }
+  }
+}
+
+Json Farm::server_entry(const Listener& l) const {
+  Server& s = l.server();
+  Json e = Json::object();
+  e["protocol"] = s.config().protocol;
+  if (!l.path().empty()) {
+    e["path"] = l.path();
+  } else {
+    e["host"] = l.host();
+    e["port"] = l.port();
+  }
+  e["tls"] = to_string(s.config().tls.mode);
+  if (s.config().tls.mode != TlsMode::none && tls_.generated())
+    e["ca"] = tls_.generated()->ca_file.string();
+  s.fake().describe(e);
+  return e;
+}
+
+std::vector<std::pair<Server*, Json>> Farm::served() const {
+  std::vector<std::pair<Server*, Json>> out;
+  for (const auto& l : listeners_) out.emplace_back(&l->server(), server_entry(*l));
+  return out;
+}
+
+Server* Farm::find_served(const std::string& name) const {
+  for (const auto& l : listeners_)
+    if (l->server().name() == name) return &l->server();
+  return nullptr;
+}
+
+std::vector<std::string> Farm::reset(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& l : listeners_) {
+    Server& s = l->server();
+    if (!name.empty() && s.name() != name) continue;
+    s.rules().reset_counters();
+    s.fake().reset();
+    names.push_back(s.name());
+  }
+  if (name.empty())
+    for (const auto& sc : scenarios_)
+      if (sc.context) sc.context->states->reset();
+  return names;
+}
+
+bool Farm::replace_rules(Server& server, const YAML::Node& rules, ConfigErrors& errors) {
+  const FakeFactory* factory = find_fake(server.config().protocol);
+  if (!factory) return false;
+  // The same checks as a scenario's rules: the schema of this protocol's `rules:`, then the
+  // rule parser with the protocol's syntax.
+  nlohmann::json schema = nlohmann::json::object();
+  schema["$defs"] = scenario_schema().at("$defs");
+  schema["$ref"] = "#/$defs/" + server.config().protocol + "_server/properties/rules";
+  SchemaValidator(std::move(schema)).validate(rules, errors, "rules");
+  auto parsed = parse_rules(Cfg(rules, "rules", &errors), factory->rules);
+  if (!errors.empty()) return false;
+  auto engine = server.make_rules(std::move(parsed));
+  server.fake().prepare_rules(engine->rules(), errors);
+  if (!errors.empty()) return false;
+  server.replace_rules(std::move(engine));
+  return true;
 }
 
 Json Farm::ready_document() const {
   Json doc = Json::object();
   doc["pid"] = static_cast<long>(::getpid());
   Json servers = Json::object();
-  for (const auto& l : listeners_) {
-    Server& s = l->server();
-    Json e = Json::object();
-    e["protocol"] = s.config().protocol;
-    if (!l->path().empty()) {
-      e["path"] = l->path();
-    } else {
-      e["host"] = l->host();
-      e["port"] = l->port();
-    }
-    e["tls"] = to_string(s.config().tls.mode);
-    if (s.config().tls.mode != TlsMode::none && tls_.generated())
-      e["ca"] = tls_.generated()->ca_file.string();
-    s.fake().describe(e);
-    servers[s.name()] = std::move(e);
-  }
+  for (const auto& l : listeners_) servers[l->server().name()] = server_entry(*l);
   doc["servers"] = std::move(servers);
   if (tls_.generated()) doc["ca"] = tls_.generated()->ca_file.string();
   if (options_.transcripts) doc["transcripts"] = fs::absolute(*options_.transcripts).string();
+  if (control_) {
+    Json c = Json::object();
+    c["host"] = control_->host();
+    c["port"] = control_->port();
+    c["url"] = control_->url();
+    doc["control"] = std::move(c);
+  }
   return doc;
 }
 
@@ -170,7 +239,11 @@ void Farm::run() {
     if (!ec) stop();
   });
   for (auto& l : listeners_) l->start();
+  if (control_) control_->start();
   write_ready_file();
+  // The ready line names servers only (scripts parse its name=url pairs); the page's address
+  // goes to stderr, for a person, and is in the ready file for programs.
+  if (control_) std::cerr << "protofarm: live page and control API at " << control_->url() << "/\n";
   std::cout << ready_line() << std::endl;
   // The loop ends by itself once stop() has closed everything and the sessions are gone.
   while (!io_->stopped()) {
@@ -195,6 +268,7 @@ void Farm::stop() {
     error_code ec;
     if (signals_) signals_->cancel(ec);
     for (auto& l : listeners_) l->stop();
+    if (control_) control_->stop();
     for (auto& s : servers_) s->fake().shutdown();
     connections_.abort_all();
   });

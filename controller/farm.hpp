@@ -23,10 +23,18 @@
 
 namespace protofarm {
 
+namespace control {
+class Hub;
+class ControlServer;
+}  // namespace control
+
 struct FarmOptions {
   std::optional<std::filesystem::path> transcripts;
   std::optional<std::filesystem::path> ready_file;
   std::vector<std::string> only;  // serve only these servers (all when empty)
+  // The control API (docs/control-api.md): where it listens, or nullopt for none.
+  std::optional<ListenAddress> control;
+  std::string control_token;  // required of mutating calls when not empty
 };
 
 class Farm {
@@ -51,7 +59,23 @@ class Farm {
   std::string ready_line() const;
   const std::vector<LoadedScenario>& scenarios() const { return scenarios_; }
 
+  // --- for the control API (controller/control/) -------------------------------------------
+  // The servers this run serves (with `--only`, those), in scenario order, with their ready-file
+  // entries.
+  std::vector<std::pair<Server*, Json>> served() const;
+  Server* find_served(const std::string& name) const;
+  TranscriptSink& sink() { return sink_; }
+  const FarmOptions& options() const { return options_; }
+  bool stopping() const { return stop_deadline_.has_value(); }
+  // Back to the scenario's start: rule counters and each fake's state, of one server or (name
+  // empty) of all, and then the scenarios' states too. Returns the names reset.
+  std::vector<std::string> reset(const std::string& name);
+  // Replaces a server's rules with `rules` (a YAML list, as under `rules:`), checked as a
+  // scenario's are; on any error nothing changes and `errors` says why.
+  bool replace_rules(Server& server, const YAML::Node& rules, ConfigErrors& errors);
+
  private:
+  Json server_entry(const Listener& listener) const;
   void write_ready_file() const;
   std::filesystem::path tls_dir();
 
@@ -68,6 +92,9 @@ class Farm {
   std::optional<asio::signal_set> signals_;
   std::optional<std::filesystem::path> temp_tls_dir_;
   std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
+  // After the servers: sessions finishing as the farm is torn down still report to the hub.
+  std::unique_ptr<control::Hub> hub_;
+  std::unique_ptr<control::ControlServer> control_;
 };
 
 }  // namespace protofarm

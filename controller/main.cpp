@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "controller/control/control_server.hpp"
 #include "controller/farm.hpp"
 #include "controller/schema_validator.hpp"
 #include "controller/show.hpp"
@@ -55,6 +56,28 @@ void raise_open_file_limit() {
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
   rl.rlim_cur = rl.rlim_max;
   ::setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+// --control ADDR|none and --control-token (or PROTOFARM_CONTROL_TOKEN) into the farm's options.
+// Returns an error message for bad usage: an address that cannot be read, or one off loopback
+// without a token (anyone who can reach it could change the farm's rules or stop it).
+std::string control_options(const std::string& control, std::string token,
+                            protofarm::FarmOptions& options) {
+  if (token.empty())
+    if (const char* env = std::getenv("PROTOFARM_CONTROL_TOKEN")) token = env;
+  options.control_token = token;
+  if (control == "none") return {};
+  std::string why;
+  auto address = protofarm::parse_listen(control, why);
+  if (!address) return "--control " + control + ": " + why;
+  if (address->kind != protofarm::ListenAddress::Kind::inet)
+    return "--control " + control + ": expected HOST:PORT (the control API is HTTP over TCP)";
+  if (!protofarm::control::is_loopback(address->host) && token.empty())
+    return "--control " + control +
+           ": the control API off loopback needs a token (--control-token or "
+           "PROTOFARM_CONTROL_TOKEN), so that no one else can change or stop the farm";
+  options.control = *address;
+  return {};
 }
 
 // `remove_after_load`: a generated scenario file, deleted once it has been read.
@@ -145,6 +168,12 @@ int run_cli(int argc, char** argv) {
   run->add_option("--transcripts", transcripts, "record every conversation under this directory");
   run->add_option("--ready-file", ready_file, "write the bound ports here (JSON) once listening");
   run->add_option("--only", only, "serve only this server (repeatable)");
+  std::string control = "127.0.0.1:0", control_token;
+  run->add_option("--control", control,
+                  "the control API and live page: HOST:PORT or none (default 127.0.0.1:0)");
+  run->add_option("--control-token", control_token,
+                  "a token the control API's mutating calls must carry (Authorization: Bearer); "
+                  "also PROTOFARM_CONTROL_TOKEN");
 
   ServeOptions serve_options;
   std::string serve_transcripts, serve_ready_file;
@@ -162,6 +191,11 @@ int run_cli(int argc, char** argv) {
                     "record every conversation under this directory");
   serve->add_option("--ready-file", serve_ready_file,
                     "write the bound port here (JSON) once listening");
+  serve->add_option("--control", control,
+                    "the control API and live page: HOST:PORT or none (default 127.0.0.1:0)");
+  serve->add_option("--control-token", control_token,
+                    "a token the control API's mutating calls must carry; also "
+                    "PROTOFARM_CONTROL_TOKEN");
 
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "check scenario files without starting anything");
@@ -201,12 +235,20 @@ int run_cli(int argc, char** argv) {
     if (!transcripts.empty()) options.transcripts = transcripts;
     if (!ready_file.empty()) options.ready_file = ready_file;
     options.only = only;
+    if (const std::string why = control_options(control, control_token, options); !why.empty()) {
+      std::cerr << "protofarm: " << why << "\n";
+      return kExitUsage;
+    }
     return cmd_run(run_files, options);
   }
   if (*serve) {
     protofarm::FarmOptions options;
     if (!serve_transcripts.empty()) options.transcripts = serve_transcripts;
     if (!serve_ready_file.empty()) options.ready_file = serve_ready_file;
+    if (const std::string why = control_options(control, control_token, options); !why.empty()) {
+      std::cerr << "protofarm: " << why << "\n";
+      return kExitUsage;
+    }
     return cmd_serve(serve_options, options);
   }
   if (*validate) return cmd_validate(validate_files);

@@ -1,0 +1,175 @@
+#include "controller/control/hub.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace protofarm::control {
+
+namespace {
+
+std::string event_line(const SessionSummary& s, Json event) {
+  Json line = Json::object();
+  line["server"] = s.server;
+  line["session"] = s.session;
+  for (auto& [k, v] : event.items()) line[k] = std::move(v);
+  return line.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+double ms_between(std::chrono::system_clock::time_point a,
+                  std::chrono::system_clock::time_point b) {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(b - a).count()) /
+         1000.0;
+}
+
+}  // namespace
+
+Json Hub::to_json(const SessionSummary& s) {
+  Json j = Json::object();
+  j["seq"] = s.seq;
+  j["server"] = s.server;
+  j["session"] = s.session;
+  j["protocol"] = s.protocol;
+  j["peer"] = s.peer;
+  j["local"] = s.local;
+  j["started"] = iso8601(s.started);
+  j["ended"] = s.close ? Json(iso8601(s.ended)) : Json(nullptr);
+  j["close"] = s.close ? Json(to_string(*s.close)) : Json(nullptr);
+  j["open"] = !s.close.has_value();
+  j["bytes_from_client"] = s.bytes_from_client;
+  j["bytes_from_server"] = s.bytes_from_server;
+  j["events"] = s.events;
+  return j;
+}
+
+std::shared_ptr<SessionSummary> Hub::opened(SessionSummary summary) {
+  summary.seq = next_seq_++;
+  auto s = std::make_shared<SessionSummary>(std::move(summary));
+  summaries_.push_back(s);
+  if (summaries_.size() > kMaxSummaries) summaries_.pop_front();
+  ++totals_[s->server].open;
+  open_[{s->server, s->session}] = s;
+  if (!recording_) {
+    Json e = Json::object();
+    e["t_ms"] = 0.0;
+    e["event"] = "open";
+    e["peer"] = s->peer;
+    e["local"] = s->local;
+    e["protocol"] = s->protocol;
+    push(s->server, event_line(*s, std::move(e)));
+  }
+  return s;
+}
+
+void Hub::closed(SessionSummary& summary) {
+  Totals& t = totals_[summary.server];
+  if (t.open > 0) --t.open;
+  t.closed_from_client += summary.bytes_from_client;
+  t.closed_from_server += summary.bytes_from_server;
+  open_.erase({summary.server, summary.session});
+  if (!recording_) {
+    Json e = Json::object();
+    e["t_ms"] = std::round(ms_between(summary.started, summary.ended) * 1000.0) / 1000.0;
+    e["event"] = "close";
+    e["close"] = to_string(summary.close.value_or(CloseReason::server));
+    push(summary.server, event_line(summary, std::move(e)));
+  }
+}
+
+void Hub::line(const SessionSummary& summary, std::string_view line) {
+  push(summary.server, std::string(line));
+}
+
+void Hub::fault(const SessionSummary& summary, std::string_view fault) {
+  ++totals_[summary.server].faults[std::string(fault)];
+}
+
+void Hub::push(const std::string& server, std::string line) {
+  event_bytes_ += line.size() + server.size() + sizeof(Event);
+  events_.push_back(Event{next_id_++, server, std::move(line)});
+  while (event_bytes_ > kMaxEventBytes && events_.size() > 1) {
+    const Event& e = events_.front();
+    event_bytes_ -= e.line.size() + e.server.size() + sizeof(Event);
+    events_.pop_front();
+  }
+  if (!waiters_.empty()) wake();
+}
+
+// Waking is posted, once for a burst of events: the SSE clients then send the burst together.
+void Hub::wake() {
+  if (wake_posted_) return;
+  wake_posted_ = true;
+  asio::post(io_, [this] {
+    wake_posted_ = false;
+    const auto waiters = std::exchange(waiters_, {});
+    for (asio::steady_timer* t : waiters) t->cancel();
+  });
+}
+
+Hub::Batch Hub::take(std::uint64_t& after_id, const std::string& server,
+                     std::size_t max_bytes) const {
+  Batch batch;
+  if (events_.empty() || after_id + 1 >= next_id_) return batch;
+  const std::uint64_t first = events_.front().id;
+  if (after_id + 1 < first) {
+    batch.missed = first - after_id - 1;
+    after_id = first - 1;
+  }
+  for (std::size_t i = after_id + 1 - first; i < events_.size(); ++i) {
+    const Event& e = events_[i];
+    after_id = e.id;
+    if (!server.empty() && e.server != server) continue;
+    batch.text += "id: ";
+    batch.text += std::to_string(e.id);
+    batch.text += "\ndata: ";
+    batch.text += e.line;
+    batch.text += "\n\n";
+    if (batch.text.size() >= max_bytes) break;
+  }
+  return batch;
+}
+
+std::vector<std::shared_ptr<const SessionSummary>> Hub::sessions(
+    const std::string& server, std::uint64_t since_seq,
+    std::optional<std::chrono::system_clock::time_point> since_time, std::size_t limit) const {
+  std::vector<std::shared_ptr<const SessionSummary>> out;
+  for (auto it = summaries_.rbegin(); it != summaries_.rend() && out.size() < limit; ++it) {
+    const SessionSummary& s = **it;
+    if (s.seq <= since_seq) break;  // oldest first from here on: all are older
+    if (!server.empty() && s.server != server) continue;
+    if (since_time && s.started < *since_time) continue;
+    out.push_back(*it);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+const SessionSummary* Hub::find(const std::string& server, std::uint64_t session) const {
+  for (auto it = summaries_.rbegin(); it != summaries_.rend(); ++it)
+    if ((*it)->session == session && (*it)->server == server) return it->get();
+  return nullptr;
+}
+
+std::uint64_t Hub::open_sessions(const std::string& server) const {
+  const auto it = totals_.find(server);
+  return it == totals_.end() ? 0 : it->second.open;
+}
+
+const std::map<std::string, std::uint64_t>& Hub::faults(const std::string& server) const {
+  static const std::map<std::string, std::uint64_t> kNone;
+  const auto it = totals_.find(server);
+  return it == totals_.end() ? kNone : it->second.faults;
+}
+
+std::pair<std::uint64_t, std::uint64_t> Hub::bytes(const std::string& server) const {
+  std::pair<std::uint64_t, std::uint64_t> out{0, 0};
+  if (const auto it = totals_.find(server); it != totals_.end())
+    out = {it->second.closed_from_client, it->second.closed_from_server};
+  for (auto it = open_.lower_bound({server, 0}); it != open_.end() && it->first.first == server;
+       ++it) {
+    out.first += it->second->bytes_from_client;
+    out.second += it->second->bytes_from_server;
+  }
+  return out;
+}
+
+}  // namespace protofarm::control
