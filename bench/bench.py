@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """protofarm benchmarks: start-up time, idle memory, TCP round trips, SMTP, FTP, NNTP and HTTP.
 
-    bench/run.sh [--quick] [--json FILE] [--only ftp|nntp|http]
+    bench/run.sh [--quick] [--json FILE] [--only ftp|nntp|http|control]
                                                (make bench installs the tools and runs it)
 
 Every figure is the median of several runs on this machine, next to a reference measured in
@@ -30,6 +30,8 @@ What is measured, and how:
   loopback with bench/inn/'s configuration and a spool in a temporary folder, fed the same
   articles; the packaged daemon is never started), and the idle memory of that farm
   (bench/nntp_bench.py).
+- control: the SMTP and TCP rates with the control API off, on, and with 10 Server-Sent-Event
+  followers attached (bench/control_bench.py).
 - http: wrk's requests/s for a 1 KiB file against the http fake (recording on and off) and
   nginx; RSS and transcript size every second through 60 s of full load; CGI requests/s of a
   shell script against lighttpd's mod_cgi. nginx and lighttpd are started here on loopback from
@@ -58,6 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ftp_bench  # noqa: E402  (bench/ftp_bench.py)
 import nntp_bench  # noqa: E402  (bench/nntp_bench.py)
 import http_bench  # noqa: E402  (bench/http_bench.py)
+import control_bench  # noqa: E402  (bench/control_bench.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -595,7 +598,7 @@ def main():
     parser.add_argument("--servers", type=int, default=20)
     parser.add_argument("--tmp", help="where transcripts go (default /dev/shm, else $TMPDIR)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--only", choices=("ftp", "nntp", "http"),
+    parser.add_argument("--only", choices=("ftp", "nntp", "http", "control"),
                         help="run only this benchmark")
     args = parser.parse_args()
 
@@ -668,6 +671,10 @@ def main():
                 http_bench.run(binary, tmp, report, results, quick, Farm, proc_status, median)
             else:
                 report.skip("http", "the http fake is not available")
+        if args.only in (None, "control"):
+            log("bench: the control API with 10 SSE followers (smtp-source, tcp round trips)")
+            control_bench.run(binary, tmp, report, results, quick, Farm, median, smtp_source,
+                              round_trips_parallel)
         if args.only:
             return finish(args, results, report, build_type, started)
 

@@ -4,7 +4,7 @@
 # mod_cgi) and prints a table of medians against their targets; the results go to
 # bench/results/latest.json.
 #
-#   bench/run.sh [--quick] [--strict] [--json FILE] [--only ftp|nntp|http]
+#   bench/run.sh [--quick] [--strict] [--json FILE] [--only ftp|nntp|http|control]
 #
 # `make bench` installs the tools first (tools/install-deps.sh bench: postfix's smtp-source and
 # smtp-sink, nginx, vsftpd, pyftpdlib, INN's inn2, wrk, lighttpd). The benchmarks start the

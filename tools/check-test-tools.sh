@@ -14,6 +14,8 @@
 #   /usr/bin/python3 with jsonschema (draft 2020-12) and yaml         the e2e runner, test_schema.py
 #   clang-format, clang-tidy                                          make format-check, make tidy
 #   the JSON-Schema-Test-Suite                                        tests/unit/schema_suite_test.cpp
+#   /usr/bin/python3 with pytest, venv and pip                        test_pytest_plugin.py
+#   chromium (headless)                                               test_control_page.py
 set -u
 
 failed=0
@@ -66,10 +68,19 @@ if [ -x /usr/bin/python3 ]; then
     missing "/usr/bin/python3 cannot import yaml" python3-yaml
   /usr/bin/python3 -c 'import ftplib; ftplib.FTP_TLS' >/dev/null 2>&1 ||
     missing "/usr/bin/python3 has no ftplib.FTP_TLS (TLS support)" libpython3.11-stdlib
+  /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 ||
+    missing "/usr/bin/python3 cannot import pytest" python3-pytest
+  /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 ||
+    missing "/usr/bin/python3 cannot make a venv" python3-venv
+  /usr/bin/python3 -m pip --version >/dev/null 2>&1 ||
+    missing "/usr/bin/python3 has no pip" python3-pip
+  /usr/bin/python3 -c 'import setuptools.build_meta' >/dev/null 2>&1 ||
+    missing "/usr/bin/python3 cannot import setuptools" python3-setuptools
 else
   missing "/usr/bin/python3 is not installed" python3
 fi
 
+[ -x /usr/bin/chromium ] || missing "/usr/bin/chromium is not installed" chromium
 have clang-format || missing "clang-format is not installed" clang-format
 have clang-tidy || missing "clang-tidy is not installed" clang-tidy
 [ -d /usr/share/json-schema-test-suite/tests/draft7 ] ||

@@ -9,8 +9,11 @@ build="g++ make cmake ninja-build pkg-config libboost1.81-dev nlohmann-json3-dev
 # Packages are installed without their Recommends, so what a test tool only recommends is named
 # here: swaks needs libnet-ssleay-perl for --tls/--tlsc (AUTH LOGIN and CRAM-MD5 use modules of
 # Perl itself). tools/check-test-tools.sh checks that each tool can do what the tests ask.
+# chromium (headless) loads the control API's live page; python3-pytest runs the pytest plugin
+# (clients/python), which python3-venv and python3-setuptools install with pip in a test.
 test="$build libgtest-dev libgmock-dev clang-format clang-tidy python3 python3-jsonschema
-  python3-yaml curl swaks libnet-ssleay-perl socat docker-compose json-schema-test-suite"
+  python3-yaml curl swaks libnet-ssleay-perl socat docker-compose json-schema-test-suite
+  chromium python3-pytest python3-venv python3-setuptools python3-pip"
 # libFuzzer comes with clang's runtime libraries (`make fuzz`).
 fuzz="$test clang libclang-rt-14-dev"
 # wrk loads the http fake, nginx and lighttpd (bench/http_bench.py).

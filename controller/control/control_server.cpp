@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <array>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -158,6 +159,9 @@ std::optional<std::chrono::system_clock::time_point> parse_time(const std::strin
     if (!digits.empty()) fraction = std::stod("0." + digits);
   }
   if (in.peek() != 'Z' && in.peek() != EOF) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: it ends in 2262. Later times are its end.
+  if (tm.tm_year + 1900 >= 2262) return std::chrono::system_clock::time_point::max();
+  if (tm.tm_year + 1900 < 1678) return std::chrono::system_clock::time_point::min();
   const std::time_t secs = timegm(&tm);
   return std::chrono::system_clock::from_time_t(secs) +
          std::chrono::microseconds(static_cast<std::int64_t>(fraction * 1e6));
@@ -337,8 +341,11 @@ Task<void> ControlServer::serve(tcp::socket socket) {
     HttpRequest request = parser.release();
     if (request.method() == http::verb::get &&
         parse_target(request.target()).segments == std::vector<std::string>{"api", "events"}) {
-      co_await stream_events(socket, request);
-      break;
+      const std::string server = parse_target(request.target()).param("server");
+      if (server.empty() || farm_.find_served(server)) {
+        co_await stream_events(socket, request);
+        break;
+      }
     }
     std::function<void()> after;
     HttpResponse response = handle(request, after);
@@ -363,23 +370,46 @@ Task<void> ControlServer::stream_events(tcp::socket& socket, const HttpRequest& 
   if (!resume.empty()) {
     if (auto n = parse_number(resume)) cursor = std::min(*n, hub_.last_event_id());
   }
-  asio::steady_timer wait(io_);
+  // A client that goes away is noticed by a read of its own (it sends nothing once its request
+  // is in), not only when a write fails: the state outlives this frame for that read's handler.
+  struct State {
+    explicit State(asio::io_context& io) : wait(io) {}
+    asio::steady_timer wait;
+    std::array<char, 512> scratch{};
+    bool gone = false;  // the client closed its end
+    bool done = false;  // this stream is over: the socket must not be touched
+  };
+  const auto state = std::make_shared<State>(io_);
+  std::function<void()> watch_peer = [state, &socket, &watch_peer] {
+    socket.async_read_some(asio::buffer(state->scratch), [state, &socket, &watch_peer](
+                                                             const error_code& ec, std::size_t) {
+      if (state->done) return;
+      if (ec) {
+        state->gone = true;
+        state->wait.cancel();
+        return;
+      }
+      watch_peer();  // the client sent something after all: ignore it, watch on
+    });
+  };
+  watch_peer();
   ++hub_.sse_clients();
   struct Leave {
     Hub& hub;
-    asio::steady_timer* timer;
+    State& state;
     ~Leave() {
-      hub.remove_waiter(timer);
+      state.done = true;
+      hub.remove_waiter(&state.wait);
       --hub.sse_clients();
     }
-  } leave{hub_, &wait};
+  } leave{hub_, *state};
   Watchdog watchdog(io_, socket);
 
   std::string out =
       "HTTP/1.1 200 OK\r\nServer: protofarm\r\nContent-Type: text/event-stream\r\n"
       "Cache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\n\r\n"
       "retry: 1000\n\n";
-  while (!stopped_) {
+  while (!stopped_ && !state->gone) {
     if (out.empty()) {
       Hub::Batch batch = hub_.take(cursor, server, kSseBatch);
       if (batch.missed)
@@ -387,11 +417,11 @@ Task<void> ControlServer::stream_events(tcp::socket& socket, const HttpRequest& 
       out += batch.text;
     }
     if (out.empty()) {
-      wait.expires_after(kKeepAlive);
-      hub_.add_waiter(&wait);
-      auto [ec] = co_await wait.async_wait(use_tuple);
-      hub_.remove_waiter(&wait);
-      if (stopped_) break;
+      state->wait.expires_after(kKeepAlive);
+      hub_.add_waiter(&state->wait);
+      auto [ec] = co_await state->wait.async_wait(use_tuple);
+      hub_.remove_waiter(&state->wait);
+      if (stopped_ || state->gone) break;
       if (!ec) out = ": keep-alive\n\n";
       continue;
     }
@@ -629,6 +659,12 @@ HttpResponse ControlServer::handle(const HttpRequest& req, std::function<void()>
                           "no such path: " + std::string(req.target()));
   }
 
+  // /api/events: streamed by serve(); here only what is refused
+  if (seg.size() == 2 && seg[1] == "events") {
+    if (!allow({http::verb::get})) return not_allowed("GET");
+    return unknown_server(target.param("server"));
+  }
+
   // /api/states
   if (seg.size() == 2 && seg[1] == "states") {
     if (!allow({http::verb::get, http::verb::put})) return not_allowed("GET, PUT");
@@ -687,6 +723,7 @@ HttpResponse ControlServer::handle(const HttpRequest& req, std::function<void()>
     farm_.sink().sync();  // every finished session's document is on disk
     const bool junit = target.param("format") == "junit";
     Json scenarios = Json::array();
+    Json all_checks = Json::array();  // every check of every server, flat
     bool passed = true, any = false;
     std::string report_text, junit_text;
     for (const auto& sc : farm_.scenarios()) {
@@ -710,6 +747,9 @@ HttpResponse ControlServer::handle(const HttpRequest& req, std::function<void()>
           check["ok"] = c.ok;
           check["summary"] = c.summary;
           check["detail"] = c.detail;
+          Json flat = check;
+          flat["server"] = r.server;
+          all_checks.push_back(std::move(flat));
           checks.push_back(std::move(check));
         }
         Json server = Json::object();
@@ -734,6 +774,7 @@ HttpResponse ControlServer::handle(const HttpRequest& req, std::function<void()>
     Json body = Json::object();
     body["passed"] = passed;
     body["report"] = report_text;
+    body["checks"] = std::move(all_checks);
     body["scenarios"] = std::move(scenarios);
     return json_response(req, http::status::ok, body);
   }

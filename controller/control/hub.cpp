@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace protofarm::control {
 
@@ -47,7 +48,7 @@ std::shared_ptr<SessionSummary> Hub::opened(SessionSummary summary) {
   summaries_.push_back(s);
   if (summaries_.size() > kMaxSummaries) summaries_.pop_front();
   ++totals_[s->server].open;
-  open_[{s->server, s->session}] = s;
+  open_[s->seq] = s;
   if (!recording_) {
     Json e = Json::object();
     e["t_ms"] = 0.0;
@@ -65,7 +66,7 @@ void Hub::closed(SessionSummary& summary) {
   if (t.open > 0) --t.open;
   t.closed_from_client += summary.bytes_from_client;
   t.closed_from_server += summary.bytes_from_server;
-  open_.erase({summary.server, summary.session});
+  open_.erase(summary.seq);
   if (!recording_) {
     Json e = Json::object();
     e["t_ms"] = std::round(ms_between(summary.started, summary.ended) * 1000.0) / 1000.0;
@@ -75,31 +76,51 @@ void Hub::closed(SessionSummary& summary) {
   }
 }
 
-void Hub::line(const SessionSummary& summary, std::string_view line) {
-  push(summary.server, std::string(line));
-}
+void Hub::line(const SessionSummary& summary, std::string_view line) { push(summary.server, line); }
 
 void Hub::fault(const SessionSummary& summary, std::string_view fault) {
   ++totals_[summary.server].faults[std::string(fault)];
 }
 
-void Hub::push(const std::string& server, std::string line) {
-  event_bytes_ += line.size() + server.size() + sizeof(Event);
-  events_.push_back(Event{next_id_++, server, std::move(line)});
-  while (event_bytes_ > kMaxEventBytes && events_.size() > 1) {
-    const Event& e = events_.front();
-    event_bytes_ -= e.line.size() + e.server.size() + sizeof(Event);
-    events_.pop_front();
+std::uint32_t Hub::server_index(const std::string& server) {
+  // Sessions of one server come in runs: the last one is the likely one.
+  if (last_server_index_ < servers_.size() && servers_[last_server_index_] == server)
+    return last_server_index_;
+  auto it = std::find(servers_.begin(), servers_.end(), server);
+  if (it == servers_.end()) it = servers_.insert(servers_.end(), server);
+  last_server_index_ = static_cast<std::uint32_t>(it - servers_.begin());
+  return last_server_index_;
+}
+
+void Hub::push(const std::string& server, std::string_view line) {
+  const std::uint32_t index = server_index(server);
+  if (chunks_.empty() || chunks_.back().text.size() + line.size() > kChunkBytes) {
+    chunks_.emplace_back();
+    chunks_.back().text.reserve(std::max(kChunkBytes, line.size()));
+  }
+  Chunk& chunk = chunks_.back();
+  chunk.events.push_back(Event{next_id_++, static_cast<std::uint32_t>(chunk.text.size()),
+                               static_cast<std::uint32_t>(line.size()), index});
+  chunk.text += line;
+  event_bytes_ += line.size() + sizeof(Event);
+  while (event_bytes_ > kMaxEventBytes && chunks_.size() > 1) {
+    event_bytes_ -= chunks_.front().text.size() + chunks_.front().events.size() * sizeof(Event);
+    chunks_.pop_front();
   }
   if (!waiters_.empty()) wake();
 }
 
-// Waking is posted, once for a burst of events: the SSE clients then send the burst together.
+// Leading edge: the first event after a quiet spell goes out at once (posted, so the rest of
+// what the loop is handling joins it); later ones wait for the interval to pass.
 void Hub::wake() {
-  if (wake_posted_) return;
-  wake_posted_ = true;
-  asio::post(io_, [this] {
-    wake_posted_ = false;
+  if (wake_armed_) return;
+  wake_armed_ = true;
+  const auto now = std::chrono::steady_clock::now();
+  const auto at = std::max(now, last_wake_ + kWakeInterval);
+  last_wake_ = at;
+  wake_timer_.expires_at(at);
+  wake_timer_.async_wait([this](const error_code&) {
+    wake_armed_ = false;
     const auto waiters = std::exchange(waiters_, {});
     for (asio::steady_timer* t : waiters) t->cancel();
   });
@@ -108,22 +129,39 @@ void Hub::wake() {
 Hub::Batch Hub::take(std::uint64_t& after_id, const std::string& server,
                      std::size_t max_bytes) const {
   Batch batch;
-  if (events_.empty() || after_id + 1 >= next_id_) return batch;
-  const std::uint64_t first = events_.front().id;
+  if (chunks_.empty() || after_id + 1 >= next_id_) return batch;
+  const std::uint64_t first = chunks_.front().events.front().id;
   if (after_id + 1 < first) {
     batch.missed = first - after_id - 1;
     after_id = first - 1;
   }
-  for (std::size_t i = after_id + 1 - first; i < events_.size(); ++i) {
-    const Event& e = events_[i];
-    after_id = e.id;
-    if (!server.empty() && e.server != server) continue;
-    batch.text += "id: ";
-    batch.text += std::to_string(e.id);
-    batch.text += "\ndata: ";
-    batch.text += e.line;
-    batch.text += "\n\n";
-    if (batch.text.size() >= max_bytes) break;
+  std::optional<std::uint32_t> only;
+  if (!server.empty()) {
+    const auto it = std::find(servers_.begin(), servers_.end(), server);
+    if (it == servers_.end()) {  // none of its events are held
+      after_id = next_id_ - 1;
+      return batch;
+    }
+    only = static_cast<std::uint32_t>(it - servers_.begin());
+  }
+  // The chunk that holds after_id + 1: chunks are in id order.
+  std::size_t c = 0;
+  while (c + 1 < chunks_.size() && chunks_[c + 1].events.front().id <= after_id + 1) ++c;
+  for (; c < chunks_.size(); ++c) {
+    const Chunk& chunk = chunks_[c];
+    const std::uint64_t first_id = chunk.events.front().id;
+    const std::size_t start = after_id + 1 > first_id ? after_id + 1 - first_id : 0;
+    for (std::size_t i = start; i < chunk.events.size(); ++i) {
+      const Event& e = chunk.events[i];
+      after_id = e.id;
+      if (only && e.server != *only) continue;
+      batch.text += "id: ";
+      batch.text += std::to_string(e.id);
+      batch.text += "\ndata: ";
+      batch.text.append(chunk.text, e.offset, e.size);
+      batch.text += "\n\n";
+      if (batch.text.size() >= max_bytes) return batch;
+    }
   }
   return batch;
 }
@@ -164,10 +202,10 @@ std::pair<std::uint64_t, std::uint64_t> Hub::bytes(const std::string& server) co
   std::pair<std::uint64_t, std::uint64_t> out{0, 0};
   if (const auto it = totals_.find(server); it != totals_.end())
     out = {it->second.closed_from_client, it->second.closed_from_server};
-  for (auto it = open_.lower_bound({server, 0}); it != open_.end() && it->first.first == server;
-       ++it) {
-    out.first += it->second->bytes_from_client;
-    out.second += it->second->bytes_from_server;
+  for (const auto& [seq, s] : open_) {
+    if (s->server != server) continue;
+    out.first += s->bytes_from_client;
+    out.second += s->bytes_from_server;
   }
   return out;
 }

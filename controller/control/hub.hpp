@@ -68,43 +68,60 @@ class Hub final : public RecordingObserver {
   Batch take(std::uint64_t& after_id, const std::string& server, std::size_t max_bytes) const;
   std::uint64_t last_event_id() const { return next_id_ - 1; }
 
-  // An SSE client waits for events: the timer's wait is cancelled when one arrives.
+  // An SSE client waits for events: the timer's wait is cancelled when some arrived. Waiters
+  // are woken at once after a quiet spell, then at most every kWakeInterval, so that a burst of
+  // events goes out in a few large writes rather than one write per event per client (and one
+  // wake-up of each client).
+  static constexpr auto kWakeInterval = std::chrono::milliseconds(50);
   void add_waiter(asio::steady_timer* timer) { waiters_.insert(timer); }
   void remove_waiter(asio::steady_timer* timer) { waiters_.erase(timer); }
   // Wakes every waiting client now (the farm is stopping).
   void cancel_waiters() {
     const auto waiters = std::exchange(waiters_, {});
     for (asio::steady_timer* t : waiters) t->cancel();
+    wake_timer_.cancel();
   }
   std::size_t& sse_clients() { return sse_clients_; }
 
   static Json to_json(const SessionSummary& s);
 
  private:
+  // The events are held in chunks of about kChunkBytes: one line costs a copy into the newest
+  // chunk, not an allocation, and the oldest chunk goes whole when the buffer is full.
+  static constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
   struct Event {
     std::uint64_t id;
-    std::string server;
-    std::string line;
+    std::uint32_t offset, size;
+    std::uint32_t server;  // index into servers_
+  };
+  struct Chunk {
+    std::string text;
+    std::vector<Event> events;
   };
   struct Totals {
     std::uint64_t open = 0;
     std::uint64_t closed_from_client = 0, closed_from_server = 0;
     std::map<std::string, std::uint64_t> faults;
   };
-  void push(const std::string& server, std::string line);
+  void push(const std::string& server, std::string_view line);
+  std::uint32_t server_index(const std::string& server);
   void wake();
 
   asio::io_context& io_;
   bool recording_;
   std::deque<std::shared_ptr<SessionSummary>> summaries_;
   std::map<std::string, Totals> totals_;
-  std::map<std::pair<std::string, std::uint64_t>, std::shared_ptr<SessionSummary>> open_;
+  std::map<std::uint64_t, std::shared_ptr<SessionSummary>> open_;  // by seq
   std::uint64_t next_seq_ = 1;
-  std::deque<Event> events_;
+  std::deque<Chunk> chunks_;
   std::size_t event_bytes_ = 0;
   std::uint64_t next_id_ = 1;
+  std::vector<std::string> servers_;
+  std::uint32_t last_server_index_ = 0;  // the last one pushed
   std::set<asio::steady_timer*> waiters_;
-  bool wake_posted_ = false;
+  asio::steady_timer wake_timer_{io_};
+  bool wake_armed_ = false;
+  std::chrono::steady_clock::time_point last_wake_{};
   std::size_t sse_clients_ = 0;
 };
 

@@ -248,19 +248,20 @@ void TranscriptSink::append_line(std::initializer_list<std::string_view> parts,
 }
 
 void TranscriptSink::track(SessionRecorder* recorder, bool open) {
-  const auto key = std::make_pair(recorder->server_name(), recorder->session());
   if (open) {
-    open_[key] = recorder;
+    open_[recorder->handle()] = recorder;
   } else {
-    open_.erase(key);
+    open_.erase(recorder->handle());
   }
 }
 
 std::optional<std::string> TranscriptSink::live_document(const std::string& server,
                                                          std::uint64_t session) {
-  const auto it = open_.find({server, session});
-  if (it == open_.end() || !writer_) return std::nullopt;
-  it->second->hand_over();
+  SessionRecorder* recorder = nullptr;
+  for (const auto& [handle, r] : open_)  // the API asks now and then: a scan will do
+    if (r->session() == session && r->server_name() == server) recorder = r;
+  if (!recorder || !writer_) return std::nullopt;
+  recorder->hand_over();
   sync();  // the writer has written all it was given; nothing more is given meanwhile
   const fs::path part = dir_ / "sessions" / server / ("." + std::to_string(session) + ".json.part");
   std::ifstream in(part, std::ios::binary);
@@ -401,7 +402,7 @@ SessionRecorder::SessionRecorder(TranscriptSink& sink, std::string server, std::
   append_field(head, "started", iso8601(started_wall_));
   head += "  \"events\": [";
   handle_ = sink_.begin_session(server_, session_, std::move(head));
-  sink_.track(this, true);
+  if (summary_) sink_.track(this, true);
   Json open = Json::object();
   open["peer"] = peer_;
   open["local"] = local_;
@@ -567,7 +568,7 @@ void SessionRecorder::finish(CloseReason reason) {
   tail.insert(0, doc_pending_);
   doc_pending_ = std::string();
   sink_.finish_session(handle_, std::move(tail));
-  sink_.track(this, false);
+  if (summary_) sink_.track(this, false);
   tell_observer();
 }
 

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace protofarm {
@@ -104,7 +105,8 @@ class TranscriptSink {
   // null, "open": true), or nullopt when no such session is open and recorded. Waits for the
   // writer, so it is for the control API, not for a hot path.
   std::optional<std::string> live_document(const std::string& server, std::uint64_t session);
-  // The recorders of open sessions register here (SessionRecorder does it itself).
+  // The recorders of open sessions register here while there is an observer (SessionRecorder
+  // does it itself).
   void track(SessionRecorder* recorder, bool open);
 
   // A session document, streamed: its text goes to DIR/sessions/<server>/.<n>.json.part as it
@@ -130,7 +132,7 @@ class TranscriptSink {
   bool flush_scheduled_ = false;
   std::unique_ptr<Writer> writer_;
   RecordingObserver* observer_ = nullptr;
-  std::map<std::pair<std::string, std::uint64_t>, SessionRecorder*> open_;
+  std::unordered_map<std::uint64_t, SessionRecorder*> open_;  // by handle, with an observer
 };
 
 class SessionRecorder {
@@ -145,6 +147,7 @@ class SessionRecorder {
   std::uint64_t session() const { return session_; }
   const std::string& server_name() const { return server_; }
   const std::string& peer() const { return peer_; }
+  std::uint64_t handle() const { return handle_; }
 
   // `extra` is merged into the event (command, args, rule, ...). Empty byte strings are skipped.
   void client(std::string_view bytes, Json extra = nullptr);
