@@ -14,6 +14,7 @@ is counted afterwards, so a follower that got nothing fails the benchmark instea
 it. Everything runs on loopback and is bounded in count and time.
 """
 
+import os
 import shutil
 import subprocess
 import time
@@ -41,6 +42,12 @@ servers:
         reply: "BYE"
         then: close
 """
+
+
+def cpu_seconds(pid):
+    """User+system CPU time of a process so far, from /proc/PID/stat."""
+    fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sse_clients(url):
@@ -116,6 +123,9 @@ def run(binary, tmp, report, results, quick, Farm, median, smtp_source, round_tr
     loads = ["tcp_parallel"] + (["smtp_per_message", "smtp_per_connection"] if have_source else [])
     variants = ("none", "on", "sse10")
     rates = {load: {v: [] for v in variants} for load in loads}
+    # The farm's CPU time per operation: what the followers cost the server itself, apart from
+    # the CPU their own processes take from a 2-core machine's clients and server.
+    cpu_us = {load: {v: [] for v in variants} for load in loads}
     received = []
     mail_scenario = Path(tmp) / "control-mail.yaml"
     mail_scenario.write_text(MAIL)
@@ -137,14 +147,18 @@ def run(binary, tmp, report, results, quick, Farm, median, smtp_source, round_tr
                     if variant == "sse10":
                         followers = attach(farm.ready()["control"]["url"], FOLLOWERS, sub)
                     try:
+                        cpu0 = cpu_seconds(farm.pid)
                         if load == "tcp_parallel":
                             rate = round_trips_parallel(farm.address("echo"), par_conns, par_each)
+                            ops = par_conns * par_each
                         else:
                             _, port = farm.address("mail")
                             rate = smtp_source(source, port, messages,
                                                load == "smtp_per_connection", 1000)
+                            ops = messages
                         if followers:
                             caught_up(farm.ready()["control"]["url"], sub)
+                        cpu_us[load][variant].append((cpu_seconds(farm.pid) - cpu0) / ops * 1e6)
                     finally:
                         detach(followers)
                     rates[load][variant].append(rate)
@@ -156,7 +170,8 @@ def run(binary, tmp, report, results, quick, Farm, median, smtp_source, round_tr
             shutil.rmtree(run_dir, ignore_errors=True)
 
     results["control"] = {"reps": reps, "messages": messages, "followers": FOLLOWERS,
-                          "rates": rates, "followers_received": received}
+                          "rates": rates, "server_cpu_us_per_op": cpu_us,
+                          "followers_received": received}
     labels = {"tcp_parallel": "tcp round trips/s, %d connections" % par_conns,
               "smtp_per_message": "smtp msgs/s, 1 connection per message",
               "smtp_per_connection": "smtp msgs/s, %d messages per connection" % messages}
@@ -170,6 +185,12 @@ def run(binary, tmp, report, results, quick, Farm, median, smtp_source, round_tr
         report.add("%s, control API on" % labels[load], on, "/s",
                    note="cost of the API itself %.1f%%" % api_cost)
         report.add("%s, %d SSE followers" % (labels[load], FOLLOWERS), sse, "/s")
+        cpu_on, cpu_sse = median(cpu_us[load]["on"]), median(cpu_us[load]["sse10"])
+        results["control"][load]["server_cpu_cost_pct"] = (cpu_sse / cpu_on - 1) * 100
+        report.add("server CPU per op, %s: API on / %d followers" % (labels[load], FOLLOWERS),
+                   cpu_sse / cpu_on, "x",
+                   note="%.1f / %.1f us (includes serving every event to each follower)"
+                   % (cpu_on, cpu_sse))
         report.add("SSE followers' cost, %s" % labels[load], sse_cost, "%",
                    "< %g %%" % TARGET_SSE_COST_PCT, sse_cost < TARGET_SSE_COST_PCT,
                    "min-max with followers %.0f-%.0f/s" % (min(rates[load]["sse10"]),

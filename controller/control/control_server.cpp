@@ -39,7 +39,8 @@ namespace {
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kKeepAlive = std::chrono::seconds(15);
-constexpr std::size_t kSseBatch = std::size_t{256} * 1024;
+constexpr std::size_t kMaxStates = 10'000;  // what PUT /api/states may grow the states to
+constexpr std::size_t kSseBatch = std::size_t{1024} * 1024;
 
 // The parts of a request target: the path's segments (decoded) and the query's parameters.
 struct Target {
@@ -405,18 +406,20 @@ Task<void> ControlServer::stream_events(tcp::socket& socket, const HttpRequest& 
   } leave{hub_, *state};
   Watchdog watchdog(io_, socket);
 
+  // What goes out next: `out` (the head, a gap, a keep-alive), then the shared batch.
   std::string out =
       "HTTP/1.1 200 OK\r\nServer: protofarm\r\nContent-Type: text/event-stream\r\n"
       "Cache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\n\r\n"
       "retry: 1000\n\n";
+  std::shared_ptr<const std::string> batch;
   while (!stopped_ && !state->gone) {
-    if (out.empty()) {
-      Hub::Batch batch = hub_.take(cursor, server, kSseBatch);
-      if (batch.missed)
-        out = "event: gap\ndata: {\"missed\":" + std::to_string(batch.missed) + "}\n\n";
-      out += batch.text;
+    if (out.empty() && !batch) {
+      Hub::Batch taken = hub_.take(cursor, server, kSseBatch);
+      if (taken.missed)
+        out = "event: gap\ndata: {\"missed\":" + std::to_string(taken.missed) + "}\n\n";
+      batch = std::move(taken.data);
     }
-    if (out.empty()) {
+    if (out.empty() && !batch) {
       state->wait.expires_after(kKeepAlive);
       hub_.add_waiter(&state->wait);
       auto [ec] = co_await state->wait.async_wait(use_tuple);
@@ -425,11 +428,14 @@ Task<void> ControlServer::stream_events(tcp::socket& socket, const HttpRequest& 
       if (!ec) out = ": keep-alive\n\n";
       continue;
     }
+    const std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(out), batch ? asio::buffer(*batch) : asio::const_buffer()};
     watchdog.arm(kWriteTimeout);
-    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
+    auto [ec, n] = co_await asio::async_write(socket, buffers, use_tuple);
     watchdog.disarm();
     if (ec) break;
     out.clear();
+    batch.reset();
   }
 }
 
@@ -693,6 +699,12 @@ HttpResponse ControlServer::handle(const HttpRequest& req, std::function<void()>
         if (!v.is_string() && !v.is_number() && !v.is_boolean())
           return error_response(req, http::status::bad_request,
                                 "state '" + k + "': expected a string, number or boolean");
+      std::size_t names = states.all().size();
+      for (const auto& [k, v] : body.items()) names += states.all().count(k) ? 0 : 1;
+      if (names > kMaxStates)
+        return error_response(req, http::status::conflict,
+                              "more than " + std::to_string(kMaxStates) +
+                                  " named states; POST /api/reset brings back the scenario's");
       for (const auto& [k, v] : body.items())
         states.set(k, v.is_string() ? v.get<std::string>() : v.dump());
     }

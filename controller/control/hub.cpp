@@ -95,7 +95,10 @@ std::uint32_t Hub::server_index(const std::string& server) {
 void Hub::push(const std::string& server, std::string_view line) {
   const std::uint32_t index = server_index(server);
   if (chunks_.empty() || chunks_.back().text.size() + line.size() > kChunkBytes) {
-    chunks_.emplace_back();
+    // The chunk dropped last is used again: its memory is paged in already (a new one would
+    // be mapped afresh and fault in page by page).
+    chunks_.push_back(std::move(spare_));
+    spare_ = Chunk();
     chunks_.back().text.reserve(std::max(kChunkBytes, line.size()));
   }
   Chunk& chunk = chunks_.back();
@@ -104,7 +107,11 @@ void Hub::push(const std::string& server, std::string_view line) {
   chunk.text += line;
   event_bytes_ += line.size() + sizeof(Event);
   while (event_bytes_ > kMaxEventBytes && chunks_.size() > 1) {
-    event_bytes_ -= chunks_.front().text.size() + chunks_.front().events.size() * sizeof(Event);
+    Chunk& oldest = chunks_.front();
+    event_bytes_ -= oldest.text.size() + oldest.events.size() * sizeof(Event);
+    oldest.text.clear();
+    oldest.events.clear();
+    if (oldest.text.capacity() <= 2 * kChunkBytes) spare_ = std::move(oldest);
     chunks_.pop_front();
   }
   if (!waiters_.empty()) wake();
@@ -128,9 +135,17 @@ void Hub::wake() {
 
 Hub::Batch Hub::take(std::uint64_t& after_id, const std::string& server,
                      std::size_t max_bytes) const {
-  Batch batch;
-  if (chunks_.empty() || after_id + 1 >= next_id_) return batch;
+  if (chunks_.empty() || after_id + 1 >= next_id_) return {};
   const std::uint64_t first = chunks_.front().events.front().id;
+  Taken& last = last_taken_;
+  if (last.batch.data && last.after == after_id && last.first_held == first &&
+      last.max_bytes == max_bytes && last.server == server) {
+    after_id = last.until;
+    return last.batch;
+  }
+  last = Taken{after_id, 0, first, server, max_bytes, {}};
+  Batch batch;
+  auto text = std::make_shared<std::string>();
   if (after_id + 1 < first) {
     batch.missed = first - after_id - 1;
     after_id = first - 1;
@@ -140,6 +155,7 @@ Hub::Batch Hub::take(std::uint64_t& after_id, const std::string& server,
     const auto it = std::find(servers_.begin(), servers_.end(), server);
     if (it == servers_.end()) {  // none of its events are held
       after_id = next_id_ - 1;
+      last.until = after_id;
       return batch;
     }
     only = static_cast<std::uint32_t>(it - servers_.begin());
@@ -147,7 +163,7 @@ Hub::Batch Hub::take(std::uint64_t& after_id, const std::string& server,
   // The chunk that holds after_id + 1: chunks are in id order.
   std::size_t c = 0;
   while (c + 1 < chunks_.size() && chunks_[c + 1].events.front().id <= after_id + 1) ++c;
-  for (; c < chunks_.size(); ++c) {
+  for (bool full = false; c < chunks_.size() && !full; ++c) {
     const Chunk& chunk = chunks_[c];
     const std::uint64_t first_id = chunk.events.front().id;
     const std::size_t start = after_id + 1 > first_id ? after_id + 1 - first_id : 0;
@@ -155,14 +171,20 @@ Hub::Batch Hub::take(std::uint64_t& after_id, const std::string& server,
       const Event& e = chunk.events[i];
       after_id = e.id;
       if (only && e.server != *only) continue;
-      batch.text += "id: ";
-      batch.text += std::to_string(e.id);
-      batch.text += "\ndata: ";
-      batch.text.append(chunk.text, e.offset, e.size);
-      batch.text += "\n\n";
-      if (batch.text.size() >= max_bytes) return batch;
+      *text += "id: ";
+      *text += std::to_string(e.id);
+      *text += "\ndata: ";
+      text->append(chunk.text, e.offset, e.size);
+      *text += "\n\n";
+      if (text->size() >= max_bytes) {
+        full = true;
+        break;
+      }
     }
   }
+  if (!text->empty()) batch.data = std::move(text);
+  last.until = after_id;
+  last.batch = batch;
   return batch;
 }
 

@@ -61,9 +61,15 @@ class Hub final : public RecordingObserver {
   // The events after `after_id` (of `server`, when not empty) in SSE form, up to about
   // max_bytes; `after_id` moves past what was taken (and past other servers' events). When
   // events after `after_id` are gone already, `missed` says how many.
+  // The text is shared: the clients at one position (all of them, after a wake-up) are given
+  // the same batch, formatted once.
   struct Batch {
-    std::string text;
+    std::shared_ptr<const std::string> data;
     std::uint64_t missed = 0;
+    const std::string& text() const {
+      static const std::string kEmpty;
+      return data ? *data : kEmpty;
+    }
   };
   Batch take(std::uint64_t& after_id, const std::string& server, std::size_t max_bytes) const;
   std::uint64_t last_event_id() const { return next_id_ - 1; }
@@ -72,7 +78,7 @@ class Hub final : public RecordingObserver {
   // are woken at once after a quiet spell, then at most every kWakeInterval, so that a burst of
   // events goes out in a few large writes rather than one write per event per client (and one
   // wake-up of each client).
-  static constexpr auto kWakeInterval = std::chrono::milliseconds(50);
+  static constexpr auto kWakeInterval = std::chrono::milliseconds(200);
   void add_waiter(asio::steady_timer* timer) { waiters_.insert(timer); }
   void remove_waiter(asio::steady_timer* timer) { waiters_.erase(timer); }
   // Wakes every waiting client now (the farm is stopping).
@@ -114,6 +120,14 @@ class Hub final : public RecordingObserver {
   std::map<std::uint64_t, std::shared_ptr<SessionSummary>> open_;  // by seq
   std::uint64_t next_seq_ = 1;
   std::deque<Chunk> chunks_;
+  Chunk spare_;   // the last chunk dropped, emptied, kept for the next
+  struct Taken {  // the last batch take() made, and what it was asked
+    std::uint64_t after = 0, until = 0, first_held = 0;
+    std::string server;
+    std::size_t max_bytes = 0;
+    Batch batch;
+  };
+  mutable Taken last_taken_;
   std::size_t event_bytes_ = 0;
   std::uint64_t next_id_ = 1;
   std::vector<std::string> servers_;

@@ -44,6 +44,9 @@ class Fake {
   // checked like a scenario's: a fake that prepares something per rule at load (HTTP's body
   // files) does it here, reporting problems into `errors`; nothing is replaced when any.
   virtual void prepare_rules(const std::vector<Rule>& rules, ConfigErrors& errors) {}
+  // Rules no session uses any more (replaced, and their last session ended): what was prepared
+  // for them goes.
+  virtual void forget_rules(const std::vector<Rule>& rules) {}
 };
 
 // A fake for connections (TCP, Unix stream sockets).

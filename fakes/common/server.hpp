@@ -84,9 +84,9 @@ class Server {
   std::shared_ptr<RuleEngine> rules_ptr() const { return rules_; }
   // An engine for these rules, with this server's states and moments.
   std::shared_ptr<RuleEngine> make_rules(std::vector<Rule> rules) const;
-  // Later sessions use `rules`. The engines replaced are kept for the rest of the run: open
-  // sessions still use them, and a fake may key what it prepared by rule (the Rule's address),
-  // which must not be reused by another rule.
+  // Later sessions use `rules`. An engine replaced is kept while open sessions still use it;
+  // once none does, the fake forgets what it prepared for its rules (Fake::forget_rules) and it
+  // goes, so replacing rules again and again does not grow the farm.
   void replace_rules(std::shared_ptr<RuleEngine> rules);
   ScenarioContext& scenario() { return *config_.scenario; }
   Fake& fake() { return *fake_; }

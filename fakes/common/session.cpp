@@ -33,6 +33,11 @@ std::shared_ptr<RuleEngine> Server::make_rules(std::vector<Rule> rules) const {
 void Server::replace_rules(std::shared_ptr<RuleEngine> rules) {
   retired_rules_.push_back(std::move(rules_));
   rules_ = std::move(rules);
+  std::erase_if(retired_rules_, [this](const std::shared_ptr<RuleEngine>& engine) {
+    if (engine.use_count() > 1) return false;  // a session still answers with it
+    if (fake_) fake_->forget_rules(engine->rules());
+    return true;
+  });
 }
 
 Task<Flow> apply_then(Connection& conn, Then then) {

@@ -53,10 +53,14 @@ class HttpFake final : public StreamFake {
 
   Task<void> serve(Session& s) override;
   // Rules replaced at run time get their body files read now; the bodies of the rules they
-  // replace stay, for the sessions still open under those (Server::replace_rules keeps them).
+  // replace stay while sessions still use those (Server::replace_rules).
   void prepare_rules(const std::vector<Rule>& rules, ConfigErrors& errors) override {
     auto bodies = resolve_bodies(rules, context_, errors);
-    if (errors.empty()) bodies_.merge(bodies);
+    if (!errors.empty()) return;
+    for (auto& [rule, content] : bodies) bodies_.insert_or_assign(rule, std::move(content));
+  }
+  void forget_rules(const std::vector<Rule>& rules) override {
+    for (const Rule& rule : rules) bodies_.erase(&rule);
   }
 
   Server& server() { return server_; }
