@@ -120,13 +120,13 @@ void Hub::push(const std::string& server, std::string_view line) {
 // Leading edge: the first event after a quiet spell goes out at once (posted, so the rest of
 // what the loop is handling joins it); later ones wait for the interval to pass.
 void Hub::wake() {
-  if (wake_armed_) return;
+  if (wake_armed_ || !wake_timer_) return;
   wake_armed_ = true;
   const auto now = std::chrono::steady_clock::now();
   const auto at = std::max(now, last_wake_ + kWakeInterval);
   last_wake_ = at;
-  wake_timer_.expires_at(at);
-  wake_timer_.async_wait([this](const error_code&) {
+  wake_timer_->expires_at(at);
+  wake_timer_->async_wait([this](const error_code&) {
     wake_armed_ = false;
     const auto waiters = std::exchange(waiters_, {});
     for (asio::steady_timer* t : waiters) t->cancel();

@@ -35,7 +35,15 @@ class Hub final : public RecordingObserver {
 
   // `recording`: whether the sink writes transcripts. Without, the hub makes the open and close
   // events itself, so SSE clients still see sessions come and go.
-  Hub(asio::io_context& io, bool recording) : io_(io), recording_(recording) {}
+  Hub(asio::io_context& io, bool recording)
+      : io_(io), recording_(recording), wake_timer_(std::in_place, io) {}
+
+  // The io_context is about to go while the hub stays (sessions still finishing report to it):
+  // its timer goes first, and nobody is woken any more.
+  void detach() {
+    waiters_.clear();
+    wake_timer_.reset();
+  }
 
   // RecordingObserver
   std::shared_ptr<SessionSummary> opened(SessionSummary summary) override;
@@ -85,7 +93,7 @@ class Hub final : public RecordingObserver {
   void cancel_waiters() {
     const auto waiters = std::exchange(waiters_, {});
     for (asio::steady_timer* t : waiters) t->cancel();
-    wake_timer_.cancel();
+    if (wake_timer_) wake_timer_->cancel();
   }
   std::size_t& sse_clients() { return sse_clients_; }
 
@@ -133,7 +141,7 @@ class Hub final : public RecordingObserver {
   std::vector<std::string> servers_;
   std::uint32_t last_server_index_ = 0;  // the last one pushed
   std::set<asio::steady_timer*> waiters_;
-  asio::steady_timer wake_timer_{io_};
+  std::optional<asio::steady_timer> wake_timer_;
   bool wake_armed_ = false;
   std::chrono::steady_clock::time_point last_wake_{};
   std::size_t sse_clients_ = 0;
