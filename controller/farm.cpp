@@ -22,12 +22,14 @@ namespace fs = std::filesystem;
 Farm::Farm(FarmOptions options) : options_(std::move(options)) {}
 
 Farm::~Farm() {
+  remove_ready_file();
   // Order matters: listening sockets first, then the loop (destroying any session frames
   // still pending, which finishes their transcripts while the sink and registry live), then
   // the servers.
   listeners_.clear();
   control_.reset();
   signals_.reset();
+  if (hub_) hub_->detach();  // it outlives the loop, its timer must not
   io_.reset();
   servers_.clear();
   if (temp_tls_dir_) {
@@ -234,13 +236,16 @@ void Farm::write_ready_file() const {
 }
 
 void Farm::run() {
-  signals_.emplace(*io_, SIGINT, SIGTERM);
+  // SIGHUP (a closed terminal, a CI runner's hang-up) stops the farm as SIGTERM does: its
+  // transcripts are finished and its ready file removed, rather than the default death.
+  signals_.emplace(*io_, SIGINT, SIGTERM, SIGHUP);
   signals_->async_wait([this](const error_code& ec, int) {
     if (!ec) stop();
   });
   for (auto& l : listeners_) l->start();
   if (control_) control_->start();
   write_ready_file();
+  ready_written_ = true;
   // The ready line names servers only (scripts parse its name=url pairs); the page's address
   // goes to stderr, for a person, and is in the ready file for programs.
   if (control_) std::cerr << "protofarm: live page and control API at " << control_->url() << "/\n";
@@ -254,11 +259,16 @@ void Farm::run() {
       io_->stop();
     }
   }
-  // A ready file that outlives the farm would send the next reader to dead ports.
-  if (options_.ready_file) {
-    std::error_code ec;
-    fs::remove(*options_.ready_file, ec);
-  }
+  remove_ready_file();
+}
+
+// A ready file that outlives the farm would send the next reader to dead ports: it goes when the
+// loop ends, and (should run() end by an exception) when the farm is destroyed.
+void Farm::remove_ready_file() {
+  if (!ready_written_ || !options_.ready_file) return;
+  std::error_code ec;
+  fs::remove(*options_.ready_file, ec);
+  ready_written_ = false;
 }
 
 void Farm::stop() {

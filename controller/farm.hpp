@@ -77,6 +77,7 @@ class Farm {
  private:
   Json server_entry(const Listener& listener) const;
   void write_ready_file() const;
+  void remove_ready_file();
   std::filesystem::path tls_dir();
 
   FarmOptions options_;
@@ -92,6 +93,7 @@ class Farm {
   std::optional<asio::signal_set> signals_;
   std::optional<std::filesystem::path> temp_tls_dir_;
   std::optional<std::chrono::steady_clock::time_point> stop_deadline_;
+  bool ready_written_ = false;
   // After the servers: sessions finishing as the farm is torn down still report to the hub.
   std::unique_ptr<control::Hub> hub_;
   std::unique_ptr<control::ControlServer> control_;

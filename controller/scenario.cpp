@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "controller/schema_validator.hpp"
+#include "fakes/common/content.hpp"
 #include "fakes/registry.hpp"
 
 namespace protofarm {
@@ -127,17 +128,19 @@ ServerConfig parse_server(const std::string& name, const Cfg& cfg,
 
 }  // namespace
 
+// A scenario file is read whole, and its YAML is held while it loads: a bound, not a guess.
+constexpr std::uint64_t kMaxScenarioFile = std::uint64_t{256} << 20;
+
 std::optional<LoadedScenario> load_scenario(const std::string& file, ConfigErrors& errors) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    errors.add_plain("cannot read the scenario file: " + std::string(std::strerror(errno)));
+  std::string why;
+  const std::optional<std::string> text = read_regular_file(file, kMaxScenarioFile, why);
+  if (!text) {
+    errors.add_plain("cannot read the scenario file: " + why);
     return std::nullopt;
   }
-  std::stringstream buf;
-  buf << in.rdbuf();
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(buf.str());
+    documents = YAML::LoadAll(*text);
   } catch (const YAML::ParserException& e) {
     errors.add(e.mark, "not valid YAML: " + e.msg);
     return std::nullopt;

@@ -1,6 +1,7 @@
 #include "fakes/common/content.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -123,6 +124,44 @@ std::optional<std::string> read_all_content(const Content& content, std::size_t 
   std::string error;
   std::string out = read_content(content, 0, static_cast<std::size_t>(content.length()), &error);
   if (!error.empty()) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> read_regular_file(const std::string& path, std::uint64_t max,
+                                             std::string& why) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check below refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat st {};
+  std::optional<std::string> out;
+  if (::fstat(fd, &st) != 0) {
+    why = std::strerror(errno);
+  } else if (S_ISDIR(st.st_mode)) {
+    why = "it is a folder, not a file";
+  } else if (!S_ISREG(st.st_mode)) {
+    why = "not a regular file (a device, FIFO or socket)";
+  } else if (static_cast<std::uint64_t>(st.st_size) > max) {
+    why = "larger than " + std::to_string(max >> 20) + " MiB (" + std::to_string(st.st_size) +
+          " bytes)";
+  } else {
+    std::string text(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < text.size()) {
+      const ssize_t n = ::pread(fd, text.data() + got, text.size() - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got == text.size()) {
+      out = std::move(text);
+    } else {
+      why = "read error";
+    }
+  }
+  ::close(fd);
   return out;
 }
 

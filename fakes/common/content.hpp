@@ -45,4 +45,12 @@ std::string_view view_content(const Content& content, std::uint64_t offset, std:
 // The whole content when it is small enough to hold (what APPE or STOR after REST add to).
 std::optional<std::string> read_all_content(const Content& content, std::size_t limit);
 
+// What a scenario's `file:` key may name when the file is read whole at load (POP3 messages,
+// NNTP articles): a regular file (or a link to one) of at most this many bytes.
+inline constexpr std::uint64_t kMaxLoadedFile = std::uint64_t{64} << 20;
+// Reads such a file whole. A device (/dev/zero), a FIFO (never waited on), a folder or a file
+// over `max` bytes is refused with `why` saying so, as is a file that cannot be read.
+std::optional<std::string> read_regular_file(const std::string& path, std::uint64_t max,
+                                             std::string& why);
+
 }  // namespace protofarm

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "fakes/common/bytes.hpp"
+#include "fakes/common/content.hpp"
 #include "fakes/common/multiline.hpp"
 #include "fakes/common/numeric_reply.hpp"
 #include "fakes/nntp/nntp_protocol.hpp"
@@ -19,21 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 bool single_line(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
-
-std::optional<std::string> read_file(const fs::path& path, std::string& why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) {
-    why = "read error";
-    return std::nullopt;
-  }
-  return out.str();
-}
 
 // An article given as `headers` (a map, in file order) and `body`.
 std::optional<Article> inline_article(const Cfg& item) {
@@ -71,7 +57,7 @@ std::optional<Article> file_article(const Cfg& file, const ConfigContext& contex
   fs::path path = file.str();
   if (path.is_relative()) path = fs::path(context.scenario_file).parent_path() / path;
   std::string why;
-  const std::optional<std::string> text = read_file(path, why);
+  const std::optional<std::string> text = read_regular_file(path.string(), kMaxLoadedFile, why);
   if (!text) {
     file.error("cannot read article file " + path.string() + ": " + why);
     return std::nullopt;

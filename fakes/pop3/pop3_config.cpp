@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "fakes/common/bytes.hpp"
+#include "fakes/common/content.hpp"
 #include "fakes/common/rules.hpp"
 
 namespace protofarm::pop3 {
@@ -15,21 +16,6 @@ namespace protofarm::pop3 {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::optional<std::string> read_file(const fs::path& path, std::string& why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) {
-    why = "read error";
-    return std::nullopt;
-  }
-  return out.str();
-}
 
 // One entry of `messages:`: a plain string (the message as text), or a map with one of text,
 // hex, base64 or file, and an optional uid.
@@ -50,7 +36,7 @@ void parse_message(const Cfg& item, const ConfigContext& context, MailStore& sto
       fs::path path = file.str();
       if (path.is_relative()) path = fs::path(context.scenario_file).parent_path() / path;
       std::string why;
-      content = read_file(path, why);
+      content = read_regular_file(path.string(), kMaxLoadedFile, why);
       if (!content) {
         file.error("cannot read message file " + path.string() + ": " + why);
         return;

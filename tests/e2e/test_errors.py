@@ -5,6 +5,8 @@ started (no ready line, no ready file, no transcript directory). A port already 
 status 3 with a message that names the server and the address, and no ready file.
 """
 
+import os
+import re
 import shutil
 import socket
 import tempfile
@@ -143,6 +145,46 @@ class Errors(unittest.TestCase):
         result = run("run", self.tmp / "nope.yaml")
         self.assertEqual(result.returncode, 2)
         self.assertIn("nope.yaml", result.stderr)
+
+    def test_file_keys_name_regular_files_only(self):
+        # /dev/zero once ended in bad_alloc, a FIFO hung validate and run for ever, and a folder
+        # was served as an empty message. Each is now a file:line error, at once.
+        fifo = self.tmp / "fifo.eml"
+        os.mkfifo(fifo)
+        (self.tmp / "folder.eml").mkdir()
+        for name, why in (("/dev/zero", "not a regular file"), (str(fifo), "not a regular file"),
+                          ("folder.eml", "it is a folder, not a file")):
+            with self.subTest(file=name):
+                scenario = self.write("files.yaml", f"""\
+                    name: files
+                    servers:
+                      pop:
+                        protocol: pop3
+                        mailboxes:
+                          alice:
+                            password: secret
+                            messages:
+                              - file: {name}
+                      news:
+                        protocol: nntp
+                        groups:
+                          misc.test:
+                            articles:
+                              - number: 1
+                                file: {name}
+                    """)
+                result = run("validate", scenario, timeout=20)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertRegex(result.stderr, rf"{re.escape(str(scenario))}:9:\d+: error: "
+                                 r"servers\.pop\.mailboxes\.alice\.messages\[0\]\.file: "
+                                 r"cannot read message file")
+                self.assertIn(why, result.stderr)
+                self.assertIn("cannot read article file", result.stderr)
+        for name in ("/dev/zero", str(fifo)):
+            with self.subTest(scenario=name):
+                result = run("validate", name, timeout=20)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn("cannot read the scenario file: not a regular file", result.stderr)
 
     def test_only_with_an_unknown_name(self):
         a = self.write("a.yaml", "name: a\nservers:\n  mail: {protocol: tcp}\n")

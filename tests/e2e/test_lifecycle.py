@@ -115,6 +115,11 @@ class Signals(unittest.TestCase):
     def test_sigint_finishes_every_transcript(self):
         self.check_stop(signal.SIGINT)
 
+    def test_sighup_finishes_every_transcript(self):
+        # A closed terminal or a CI runner's hang-up: once the default death, with no session
+        # documents and a ready file left pointing at dead ports (exit 129).
+        self.check_stop(signal.SIGHUP)
+
     def test_stop_with_no_connection_ever(self):
         farm = Farm(ECHO).start()
         self.assertEqual(farm.stop(signal.SIGTERM), 0, farm.stderr)
