@@ -84,16 +84,16 @@ TEST(ControlHub, TakesEventsInSseFormFromACursor) {
   std::uint64_t cursor = 0;
   Hub::Batch all = hub.take(cursor, "", 1 << 20);
   EXPECT_EQ(all.missed, 0u);
-  EXPECT_EQ(all.text,
+  EXPECT_EQ(all.text(),
             "id: 1\ndata: {\"server\":\"a\",\"session\":1,\"event\":\"open\"}\n\n"
             "id: 2\ndata: {\"server\":\"b\",\"session\":1,\"event\":\"open\"}\n\n"
             "id: 3\ndata: {\"server\":\"a\",\"session\":1,\"event\":\"close\"}\n\n");
   EXPECT_EQ(cursor, 3u);
-  EXPECT_EQ(hub.take(cursor, "", 1 << 20).text, "");  // nothing new
+  EXPECT_EQ(hub.take(cursor, "", 1 << 20).text(), "");  // nothing new
 
   cursor = 1;  // resuming after id 1, one server only: its ids, the others skipped
   Hub::Batch only_a = hub.take(cursor, "a", 1 << 20);
-  EXPECT_EQ(only_a.text, "id: 3\ndata: {\"server\":\"a\",\"session\":1,\"event\":\"close\"}\n\n");
+  EXPECT_EQ(only_a.text(), "id: 3\ndata: {\"server\":\"a\",\"session\":1,\"event\":\"close\"}\n\n");
   EXPECT_EQ(cursor, 3u);
 }
 
@@ -105,11 +105,11 @@ TEST(ControlHub, ABatchStopsNearItsSizeAndGoesOnFromThere) {
   std::uint64_t cursor = 0;
   const Hub::Batch first = hub.take(cursor, "", 250);  // an event is 114 bytes in SSE form
   EXPECT_EQ(cursor, 3u);                               // the third passes 250
-  EXPECT_NE(first.text.find("id: 3\n"), std::string::npos);
+  EXPECT_NE(first.text().find("id: 3\n"), std::string::npos);
   const Hub::Batch rest = hub.take(cursor, "", 1 << 20);
   EXPECT_EQ(cursor, 10u);
-  EXPECT_EQ(rest.text.rfind("id: 4\n", 0), 0u);
-  EXPECT_EQ(rest.text.find("id: 3\n"), std::string::npos);
+  EXPECT_EQ(rest.text().rfind("id: 4\n", 0), 0u);
+  EXPECT_EQ(rest.text().find("id: 3\n"), std::string::npos);
 }
 
 TEST(ControlHub, OldEventsGoAndAClientThatFellBehindIsToldHowMany) {
@@ -122,7 +122,7 @@ TEST(ControlHub, OldEventsGoAndAClientThatFellBehindIsToldHowMany) {
   const Hub::Batch batch = hub.take(cursor, "", 1);
   EXPECT_GE(batch.missed, 5u);
   EXPECT_LE(batch.missed, 7u);
-  EXPECT_EQ(batch.text.rfind("id: " + std::to_string(batch.missed + 1) + "\n", 0), 0u);
+  EXPECT_EQ(batch.text().rfind("id: " + std::to_string(batch.missed + 1) + "\n", 0), 0u);
 }
 
 TEST(ControlHub, WithoutTranscriptsItMakesTheOpenAndCloseEvents) {
@@ -133,13 +133,31 @@ TEST(ControlHub, WithoutTranscriptsItMakesTheOpenAndCloseEvents) {
   a->ended = a->started + std::chrono::milliseconds(1500);
   hub.closed(*a);
   std::uint64_t cursor = 0;
-  const std::string text = hub.take(cursor, "", 1 << 20).text;
+  const std::string text = hub.take(cursor, "", 1 << 20).text();
   EXPECT_NE(
       text.find(R"("server":"a","session":1,"t_ms":0.0,"event":"open","peer":"127.0.0.1:5000")"),
       std::string::npos)
       << text;
   EXPECT_NE(text.find(R"("t_ms":1500.0,"event":"close","close":"timeout")"), std::string::npos)
       << text;
+}
+
+TEST(ControlHub, ClientsAtOnePositionShareOneBatch) {
+  asio::io_context io;
+  Hub hub(io, true);
+  auto a = hub.opened(summary("a", 1));
+  hub.line(*a, "{}");
+  hub.line(*a, "{}");
+  std::uint64_t one = 0, two = 0;
+  const Hub::Batch first = hub.take(one, "", 1 << 20);
+  const Hub::Batch second = hub.take(two, "", 1 << 20);
+  EXPECT_EQ(first.data, second.data);  // the same text, formatted once
+  EXPECT_EQ(two, 2u);
+  hub.line(*a, "{}");  // a client that comes later gets what is new since its position
+  std::uint64_t three = 0;
+  EXPECT_EQ(hub.take(three, "", 1 << 20).data, first.data);  // the cached batch still fits
+  EXPECT_EQ(three, 2u);
+  EXPECT_EQ(hub.take(three, "", 1 << 20).text(), "id: 3\ndata: {}\n\n");
 }
 
 TEST(ControlHub, CountsFaultsByKind) {
