@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -28,6 +31,15 @@ Farm::~Farm() {
   // the servers.
   listeners_.clear();
   control_.reset();
+  if (signals_) {
+    // A second SIGTERM (docker stop's, or a test's) that comes while the farm is torn down must
+    // not kill it half way through its transcripts: once the signal_set goes, the signals it
+    // caught would have their default action again, so they are blocked first.
+    sigset_t stopping;
+    sigemptyset(&stopping);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stopping, sig);
+    pthread_sigmask(SIG_BLOCK, &stopping, nullptr);
+  }
   signals_.reset();
   if (hub_) hub_->detach();  // it outlives the loop, its timer must not
   io_.reset();
@@ -280,7 +292,9 @@ void Farm::stop() {
     for (auto& l : listeners_) l->stop();
     if (control_) control_->stop();
     for (auto& s : servers_) s->fake().shutdown();
-    connections_.abort_all();
+    // Sessions waiting for their clients end now; those answering finish their answer (a
+    // reply, a paced write, a transfer) within kShutdownGrace (run() ends the rest).
+    connections_.drain_all();
   });
 }
 

@@ -3,10 +3,12 @@
 // Lifecycle: load() reads and checks every file and creates each server's fake (no sockets,
 // nothing written); bind() opens the transcript directory and every listener, so the real
 // ports are known (a failure is a runtime error, exit status 3); run() writes the ready file
-// atomically, prints the ready line and serves until SIGINT/SIGTERM or stop(). Stopping closes
-// the listeners, ends every live session with close reason `shutdown`, and returns once every
-// transcript is written (sessions get kShutdownGrace to end; then the loop is stopped and the
-// remaining sessions are finished as their frames are destroyed).
+// atomically, prints the ready line and serves until SIGINT/SIGTERM/SIGHUP or stop(). Stopping
+// closes the listeners and ends every session waiting for its client (close reason `shutdown`);
+// a session in the middle of answering (a reply being written or paced, a rule's delay, a
+// transfer) finishes that answer and ends at its next read. run() returns once every transcript
+// is written: sessions get kShutdownGrace to end; then the loop is stopped and the remaining
+// sessions are finished as their frames are destroyed.
 #pragma once
 
 #include <boost/asio/signal_set.hpp>

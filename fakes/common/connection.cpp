@@ -11,10 +11,10 @@ constexpr Duration kLingerOnClose = std::chrono::seconds(2);
 constexpr std::size_t kMaxDrainRecorded = std::size_t{64} * 1024;
 }  // namespace
 
-void ConnectionRegistry::abort_all() {
-  // abort() may end sessions that remove themselves: iterate over a copy.
+void ConnectionRegistry::drain_all() {
+  // drain() may end sessions that remove themselves: iterate over a copy.
   const std::set<Connection*> live = live_;
-  for (Connection* c : live) c->abort(CloseReason::shutdown);
+  for (Connection* c : live) c->drain();
 }
 
 std::string Connection::describe(const StreamSocket::endpoint_type& ep) {
@@ -109,10 +109,13 @@ IoResult Connection::map_error(const error_code& ec, std::size_t n) const {
 }
 
 Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
+  if (draining_ && !aborted_) abort(CloseReason::shutdown);
   if (!transport_->is_open() || closing_ || peer_finished_)
     co_return IoResult{timed_out_ ? IoStatus::timeout : IoStatus::aborted, 0};
   begin_io(read_deadline_, idle_timeout_);
+  reading_ = true;
   auto [ec, n] = co_await transport_->read_some(buf);
+  reading_ = false;
   end_io(read_deadline_);
   IoResult r = map_error(ec, n);
   if (r.status == IoStatus::eof) {
@@ -281,9 +284,11 @@ void Connection::reset(CloseReason reason) {
 Task<void> Connection::hang() {
   recorder_.event("hang", channel_, nullptr);
   std::string buf(4096, '\0');
-  while (transport_->is_open()) {
+  while (transport_->is_open() && !draining_) {
     begin_io(read_deadline_, Duration::max());
+    reading_ = true;
     auto [ec, n] = co_await transport_->read_some(asio::buffer(buf));
+    reading_ = false;
     end_io(read_deadline_);
     const IoResult r = map_error(ec, n);
     if (!r.ok()) {
@@ -295,6 +300,11 @@ Task<void> Connection::hang() {
     recorder_.client(std::string_view(buf.data(), n), channel_, nullptr);
   }
   close_socket();
+}
+
+void Connection::drain() {
+  draining_ = true;
+  if (reading_) abort(CloseReason::shutdown);
 }
 
 void Connection::abort(CloseReason reason) {

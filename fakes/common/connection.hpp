@@ -47,7 +47,8 @@ class ConnectionRegistry {
  public:
   void add(Connection* c) { live_.insert(c); }
   void remove(Connection* c) { live_.erase(c); }
-  void abort_all();
+  // The farm is stopping: every connection drains (Connection::drain()).
+  void drain_all();
   std::size_t size() const { return live_.size(); }
 
  private:
@@ -101,6 +102,10 @@ class Connection {
   Task<void> hang();
   // Ends the connection from outside (farm shutdown).
   void abort(CloseReason reason);
+  // The farm is stopping, with a grace period: a connection waiting for its client ends now
+  // (close reason shutdown); one in the middle of answering (a reply being written or paced, a
+  // rule's delay, a transfer) finishes that, and ends at its next read.
+  void drain();
 
   bool is_open() const { return transport_->is_open() && !closing_; }
   bool tls_active() const { return transport_->tls_active(); }
@@ -163,6 +168,8 @@ class Connection {
   bool aborted_ = false;
   bool closing_ = false;
   bool peer_finished_ = false;
+  bool reading_ = false;      // waiting for the client
+  bool draining_ = false;     // the farm is stopping: the next read ends the connection
   bool tls_resumed_ = false;  // the peer's end of input was seen: reads return at once
   std::optional<CloseReason> reason_;
   std::uint64_t sent_ = 0;

@@ -1,11 +1,13 @@
 #include "fakes/common/recorder.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -94,7 +96,16 @@ struct TranscriptSink::Writer {
     fs::path part, final_path;  // open: the file written, and its name once whole
   };
 
-  Writer() : thread([this] { run(); }) {}
+  // The thread is started with every signal blocked (it inherits the mask): signals are the
+  // farm's loop's, and one delivered here once the farm has let go of it would take its
+  // default action, ending the process half way through its transcripts.
+  Writer() {
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved);
+    thread = std::thread([this] { run(); });
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  }
   ~Writer() {
     {
       std::lock_guard lock(mutex);

@@ -25,6 +25,18 @@ servers:
 """
 
 
+GRACE = "\n".join([
+    "name: grace",
+    "servers:",
+    "  slow:",
+    "    protocol: tcp",
+    "    rules:",
+    "      - on: GO",
+    "        pace: 4000B/s",
+    '        reply: "%s"' % ("x" * 800),
+    ""])
+
+
 def recv_line(sock):
     data = b""
     while not data.endswith(b"\n"):
@@ -114,6 +126,32 @@ class Signals(unittest.TestCase):
 
     def test_sigint_finishes_every_transcript(self):
         self.check_stop(signal.SIGINT)
+
+    def test_a_reply_in_flight_finishes_before_the_farm_stops(self):
+        # SIGTERM gives open sessions a grace period (README): one waiting for its client ends
+        # at once, one in the middle of a paced reply sends the rest of it first.
+        farm = Farm(GRACE).start()
+        try:
+            with socket.create_connection(farm.address("slow"), timeout=10) as busy, \
+                    socket.create_connection(farm.address("slow"), timeout=10) as idle:
+                busy.sendall(b"GO\n")
+                first = busy.recv(1)  # the paced reply has begun: 800 bytes at 4000 B/s
+                self.assertEqual(first, b"x")
+                farm.wait_for(lambda: opened(farm, "slow", 2), what="two open sessions")
+                started = time.monotonic()
+                farm.proc.send_signal(signal.SIGTERM)
+                self.assertEqual(recv_until_closed(idle), b"")
+                idle_closed = time.monotonic() - started
+                rest = recv_until_closed(busy)
+                self.assertEqual((first + rest).rstrip(b"\r\n"), b"x" * 800)
+                self.assertEqual(farm.stop(signal.SIGTERM), 0, farm.stderr)
+                self.assertLess(idle_closed, 0.15, "the idle session waited for the busy one")
+        finally:
+            farm.kill()
+        self.assertNotIn("did not end in time", farm.stderr)
+        sessions = farm.sessions("slow")
+        self.assertEqual([s["close"] for s in sessions], ["shutdown", "shutdown"])
+        self.assertIn(b"x" * 800, [server_bytes(s).rstrip(b"\r\n") for s in sessions])
 
     def test_sighup_finishes_every_transcript(self):
         # A closed terminal or a CI runner's hang-up: once the default death, with no session
