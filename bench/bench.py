@@ -674,7 +674,7 @@ def main():
         if args.only in (None, "control"):
             log("bench: the control API with 10 SSE followers (smtp-source, tcp round trips)")
             control_bench.run(binary, tmp, report, results, quick, Farm, median, smtp_source,
-                              round_trips_parallel)
+                              round_trips_parallel, MAIL_SCENARIO, ECHO_SCENARIO)
         if args.only:
             return finish(args, results, report, build_type, started)
 

@@ -24,36 +24,17 @@ from pathlib import Path
 TARGET_SSE_COST_PCT = 10.0
 FOLLOWERS = 10
 
-MAIL = """name: bench-control-mail
-servers:
-  mail:
-    protocol: smtp
-    listen: 127.0.0.1:0
-"""
-
-ECHO = """name: bench-control-echo
-servers:
-  echo:
-    protocol: tcp
-    listen: 127.0.0.1:0
-    echo: true
-    rules:
-      - on: QUIT
-        reply: "BYE"
-        then: close
-"""
-
-
 def cpu_seconds(pid):
     """User+system CPU time of a process so far, from /proc/PID/stat."""
     fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def sse_clients(url):
+def metric(url, name):
+    """One unlabelled value of the farm's /metrics."""
     with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
         for line in r.read().decode().splitlines():
-            if line.startswith("protofarm_sse_clients "):
+            if line.startswith(name + " "):
                 return int(line.split()[1])
     return 0
 
@@ -67,7 +48,7 @@ def attach(url, count, out_dir):
         procs.append((subprocess.Popen([curl, "-sN", "--max-time", "600", url + "/api/events"],
                                        stdout=out, stderr=subprocess.DEVNULL), out))
     deadline = time.perf_counter() + 10
-    while sse_clients(url) < count:
+    while metric(url, "protofarm_sse_clients") < count:
         if time.perf_counter() > deadline:
             detach(procs)
             raise RuntimeError("the SSE followers did not all attach within 10 s")
@@ -75,18 +56,10 @@ def attach(url, count, out_dir):
     return procs
 
 
-def events_total(url):
-    with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith("protofarm_events_total "):
-                return int(line.split()[1])
-    return 0
-
-
 def caught_up(url, out_dir, deadline_s=20):
     """Waits until every follower has the farm's last event (they must keep up, not just be
     attached); raises when one has not within the deadline."""
-    last = b"id: %d\n" % events_total(url)
+    last = b"id: %d\n" % metric(url, "protofarm_events_total")
     deadline = time.perf_counter() + deadline_s
     files = sorted(Path(out_dir).glob("sse-*.txt"))
     while not all(last in f.read_bytes() for f in files):
@@ -114,7 +87,8 @@ def events_received(out_dir):
     return counts
 
 
-def run(binary, tmp, report, results, quick, Farm, median, smtp_source, round_trips_parallel):
+def run(binary, tmp, report, results, quick, Farm, median, smtp_source, round_trips_parallel,
+        mail_scenario_text, echo_scenario_text):
     reps = 2 if quick else 5
     messages = 100 if quick else 1000
     par_conns, par_each = 4, (250 if quick else 2500)
@@ -128,9 +102,9 @@ def run(binary, tmp, report, results, quick, Farm, median, smtp_source, round_tr
     cpu_us = {load: {v: [] for v in variants} for load in loads}
     received = []
     mail_scenario = Path(tmp) / "control-mail.yaml"
-    mail_scenario.write_text(MAIL)
+    mail_scenario.write_text(mail_scenario_text)
     echo_scenario = Path(tmp) / "control-echo.yaml"
-    echo_scenario.write_text(ECHO)
+    echo_scenario.write_text(echo_scenario_text)
     for rep in range(reps):
         order = list(variants) if rep % 2 == 0 else list(reversed(variants))
         for variant in order:

@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "fakes/common/bytes.hpp"
 #include "fakes/registry.hpp"
 
 namespace protofarm {
@@ -88,21 +89,6 @@ std::size_t code_points(const std::string& s) {
   return std::count_if(s.begin(), s.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; });
 }
 
-// A $ref is a URI fragment: percent-decoded before it is read as a JSON pointer.
-std::string percent_decode(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // One JSON pointer token (RFC 6901): "~1" is '/', then "~0" is '~'.
 std::string unescape_token(std::string token) {
   for (std::size_t at = 0; (at = token.find("~1", at)) != std::string::npos; ++at)
@@ -156,7 +142,8 @@ const json& SchemaValidator::resolve(const json& schema) const {
     const std::string ref = (*s)["$ref"].get<std::string>();
     if (ref != "#" && ref.rfind("#/", 0) != 0) break;  // only local refs; "#" is the root
     const json* target = &schema_;
-    const std::string pointer = percent_decode(ref.substr(1));  // "" or "/token/token..."
+    const std::string pointer =
+        percent_decode_lenient(ref.substr(1));  // a URI fragment: "" or "/token/token..."
     for (std::size_t at = 0; at < pointer.size();) {
       const auto next = pointer.find('/', at + 1);
       const std::string token = unescape_token(pointer.substr(at + 1, next - at - 1));

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/write.hpp>
@@ -76,9 +77,8 @@ Target parse_target(std::string_view target) {
       continue;
     }
     const auto slash = path.find('/');
-    std::string segment = percent_decode(path.substr(0, slash));
-    // A '+' in a path is itself (percent_decode reads the query's form).
-    t.segments.push_back(std::move(segment));
+    // A '+' in a path is itself (percent_decode reads the query's form, where it is a space).
+    t.segments.push_back(percent_decode_lenient(path.substr(0, slash)));
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash);
   }
@@ -223,21 +223,9 @@ bool token_matches(std::string_view authorization, const std::string& token) {
 }
 
 std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && std::isxdigit(text[i + 1]) &&
-               std::isxdigit(text[i + 2])) {
-      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  std::string plus_as_space(text);
+  std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
+  return percent_decode_lenient(plus_as_space);
 }
 
 ControlServer::ControlServer(asio::io_context& io, Farm& farm, Hub& hub)

@@ -38,7 +38,7 @@ bool is_loopback(const std::string& host);
 // hashed first, so not even their lengths show).
 bool token_matches(std::string_view authorization, const std::string& token);
 
-// "a%20b" -> "a b", '+' -> ' ' (a query string's form).
+// A query string's form: "a%20b" -> "a b", '+' -> ' '.
 std::string percent_decode(std::string_view text);
 
 class ControlServer {

@@ -22,6 +22,9 @@ std::optional<std::string> hex_decode(std::string_view text);  // "35 35 30 0a",
 // "35 35 30 0a"; with separator "", "3535300a" (as digests are written)
 std::string hex_encode(std::string_view bytes, std::string_view separator = " ");
 bool is_valid_utf8(std::string_view bytes);
+// "%2F" and "%2f" become "/"; a '%' not followed by two hex digits stays as it is (a JSON
+// pointer in a $ref, the control API's paths). HTTP's docroot decodes strictly instead.
+std::string percent_decode_lenient(std::string_view text);
 // The length of the valid multi-byte UTF-8 character that starts at s[i], or 0 when s[i] does
 // not start one (ASCII, or a broken sequence): what escapers keep readable.
 std::size_t utf8_char_at(std::string_view s, std::size_t i);
