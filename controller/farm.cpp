@@ -66,6 +66,12 @@ std::vector<ConfigErrors> Farm::load(const std::vector<std::string>& files) {
       const FakeFactory* factory = find_fake(config.protocol);
       if (!factory) continue;  // the schema check reported the unknown protocol
       const Cfg cfg(config.node, "servers." + config.name, &errors[i]);
+      if (options_.listen_host && config.listen.kind == ListenAddress::Kind::inet) {
+        config.listen.host = *options_.listen_host;
+        const bool v6 = config.listen.host.find(':') != std::string::npos;
+        config.listen.text = (v6 ? "[" + config.listen.host + "]" : config.listen.host) + ":" +
+                             std::to_string(config.listen.port);
+      }
       auto server = std::make_unique<Server>(config, services_);
       auto fake = factory->create(*server, cfg);
       if (!fake) continue;

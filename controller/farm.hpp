@@ -34,6 +34,9 @@ struct FarmOptions {
   std::optional<std::filesystem::path> transcripts;
   std::optional<std::filesystem::path> ready_file;
   std::vector<std::string> only;  // serve only these servers (all when empty)
+  // `--listen-host`: every inet server binds this host instead of its listen's (the port stays;
+  // unix sockets are left alone). The container image binds all interfaces so.
+  std::optional<std::string> listen_host;
   // The control API (docs/control-api.md): where it listens, or nullopt for none.
   std::optional<ListenAddress> control;
   std::string control_token;  // required of mutating calls when not empty

@@ -14,6 +14,7 @@
 #include "controller/schema_validator.hpp"
 #include "controller/show.hpp"
 #include "controller/verify.hpp"
+#include "fakes/common/net.hpp"
 
 namespace {
 
@@ -168,6 +169,10 @@ int run_cli(int argc, char** argv) {
   run->add_option("--transcripts", transcripts, "record every conversation under this directory");
   run->add_option("--ready-file", ready_file, "write the bound ports here (JSON) once listening");
   run->add_option("--only", only, "serve only this server (repeatable)");
+  std::string listen_host;
+  run->add_option("--listen-host", listen_host,
+                  "bind every server to this host instead of its listen's, keeping the port "
+                  "(0.0.0.0: all interfaces, as the container image does)");
   std::string control = "127.0.0.1:0", control_token;
   run->add_option("--control", control,
                   "the control API and live page: HOST:PORT or none (default 127.0.0.1:0)");
@@ -235,6 +240,18 @@ int run_cli(int argc, char** argv) {
     if (!transcripts.empty()) options.transcripts = transcripts;
     if (!ready_file.empty()) options.ready_file = ready_file;
     options.only = only;
+    if (!listen_host.empty()) {
+      std::string why;
+      const bool v6 = listen_host.find(':') != std::string::npos;
+      const auto parsed =
+          protofarm::parse_listen((v6 ? "[" + listen_host + "]" : listen_host) + ":0", why);
+      if (!parsed || parsed->kind != protofarm::ListenAddress::Kind::inet) {
+        std::cerr << "protofarm: --listen-host " << listen_host << ": not an address to listen on"
+                  << (why.empty() ? "" : " (" + why + ")") << "\n";
+        return kExitUsage;
+      }
+      options.listen_host = parsed->host;
+    }
     if (const std::string why = control_options(control, control_token, options); !why.empty()) {
       std::cerr << "protofarm: " << why << "\n";
       return kExitUsage;

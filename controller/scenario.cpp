@@ -111,6 +111,8 @@ ServerConfig parse_server(const std::string& name, const Cfg& cfg,
   s.tls = parse_tls(cfg["tls"], base_dir);
   s.idle_timeout = cfg.duration_or("idle_timeout", s.idle_timeout);
   if (s.idle_timeout.count() <= 0) cfg["idle_timeout"].error("must be longer than 0");
+  s.command_timeout = cfg.duration_or("command_timeout", s.command_timeout);
+  if (s.command_timeout.count() < 0) cfg["command_timeout"].error("must not be negative");
   if (cfg.has("max_line")) {
     s.max_line = static_cast<std::size_t>(cfg["max_line"].size_bytes(s.max_line));
     if (s.max_line < 1) cfg["max_line"].error("must be at least 1 byte");

@@ -51,13 +51,14 @@ void Connection::close_socket() {
   for (asio::steady_timer* t : sleepers_) t->cancel();
 }
 
-void Connection::begin_io(Deadline& d, Duration timeout) {
+void Connection::begin_io(Deadline& d, Duration timeout,
+                          std::chrono::steady_clock::time_point cap) {
   ++d.pending;
-  if (timeout == Duration::max() || timeout.count() <= 0) {
-    d.at = std::chrono::steady_clock::time_point::max();
-    return;
-  }
-  d.at = std::chrono::steady_clock::now() + timeout;
+  d.at = timeout == Duration::max() || timeout.count() <= 0
+             ? std::chrono::steady_clock::time_point::max()
+             : std::chrono::steady_clock::now() + timeout;
+  d.at = std::min(d.at, cap);
+  if (d.at == std::chrono::steady_clock::time_point::max()) return;
   if (d.armed && d.at < d.timer.expiry()) {
     d.timer.cancel();  // the old wait ends as aborted; arm a sooner one below
     d.armed = false;
@@ -68,7 +69,11 @@ void Connection::begin_io(Deadline& d, Duration timeout) {
 void Connection::restart_read_deadline() {
   if (read_deadline_.pending == 0) return;
   --read_deadline_.pending;
-  begin_io(read_deadline_, idle_timeout_);
+  begin_io(read_deadline_, idle_timeout_, frame_deadline_);
+}
+
+void Connection::set_frame_deadline(std::chrono::steady_clock::time_point at) {
+  frame_deadline_ = at;
 }
 
 void Connection::end_io(Deadline& d) {
@@ -112,7 +117,13 @@ Task<IoResult> Connection::read_some(asio::mutable_buffer buf) {
   if (draining_ && !aborted_) abort(CloseReason::shutdown);
   if (!transport_->is_open() || closing_ || peer_finished_)
     co_return IoResult{timed_out_ ? IoStatus::timeout : IoStatus::aborted, 0};
-  begin_io(read_deadline_, idle_timeout_);
+  // The transcript writer is far behind (a slow disk, or clients sending faster than it can
+  // be written): read no more until it catches up, so what waits for it stays bounded.
+  while (recorder_.congested() && !draining_) {
+    if (!co_await sleep(std::chrono::milliseconds(2)))
+      co_return IoResult{timed_out_ ? IoStatus::timeout : IoStatus::aborted, 0};
+  }
+  begin_io(read_deadline_, idle_timeout_, frame_deadline_);
   reading_ = true;
   auto [ec, n] = co_await transport_->read_some(buf);
   reading_ = false;

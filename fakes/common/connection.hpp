@@ -128,6 +128,10 @@ class Connection {
   const std::string& local() const { return local_; }
   Duration idle_timeout() const { return idle_timeout_; }
   void set_idle_timeout(Duration d) { idle_timeout_ = d; }
+  // A deadline for reads beside the idle timeout, whatever arrives meanwhile: the line reader
+  // sets it when a command line (or request head) begins, so a client sending one byte at a
+  // time cannot hold a session past it; time_point::max() lifts it.
+  void set_frame_deadline(std::chrono::steady_clock::time_point at);
   // Starts the idle timeout afresh for a read already pending (one begun while the timeout was
   // off: FTP's control connection waits without a deadline while a transfer runs).
   void restart_read_deadline();
@@ -157,11 +161,15 @@ class Connection {
     int pending = 0;
     bool armed = false;
   };
-  void begin_io(Deadline& d, Duration timeout);
+  void begin_io(
+      Deadline& d, Duration timeout,
+      std::chrono::steady_clock::time_point cap = std::chrono::steady_clock::time_point::max());
   void end_io(Deadline& d);
   void arm(Deadline& d);
 
   Deadline read_deadline_;
+  std::chrono::steady_clock::time_point frame_deadline_ =
+      std::chrono::steady_clock::time_point::max();
   Deadline write_deadline_;
   std::set<asio::steady_timer*> sleepers_;  // every sleep() in progress, for abort and close
   bool timed_out_ = false;

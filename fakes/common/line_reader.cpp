@@ -68,6 +68,18 @@ void LineBuffer::unread(std::string_view bytes) {
   scanned_ = 0;  // the new front may hold a line end
 }
 
+void LineReader::start_frame_clock() {
+  if (frame_clock_ || command_timeout_.count() <= 0) return;
+  frame_clock_ = true;
+  conn_.set_frame_deadline(std::chrono::steady_clock::now() + command_timeout_);
+}
+
+void LineReader::stop_frame_clock() {
+  if (!frame_clock_) return;
+  frame_clock_ = false;
+  conn_.set_frame_deadline(std::chrono::steady_clock::time_point::max());
+}
+
 Task<bool> LineReader::fill(FrameStatus& status) {
   const IoResult r = co_await conn_.read_some(asio::buffer(scratch_));
   if (r.bytes > 0) buffer_.append(std::string_view(scratch_.data(), r.bytes));
@@ -77,6 +89,7 @@ Task<bool> LineReader::fill(FrameStatus& status) {
 }
 
 Task<Frame> LineReader::read_line(std::size_t max) {
+  const FrameClock clock(*this);
   for (;;) {
     if (auto line = buffer_.pop_line()) {
       if (line->size() <= max) co_return Frame{FrameStatus::ok, std::move(*line)};
@@ -90,6 +103,7 @@ Task<Frame> LineReader::read_line(std::size_t max) {
       co_return Frame{FrameStatus::too_long, std::move(head)};
     }
     if (buffer_.size() > max) co_return Frame{FrameStatus::too_long, buffer_.pop_some(max)};
+    if (!buffer_.empty()) start_frame_clock();  // a line has begun
     FrameStatus status = FrameStatus::ok;
     if (!co_await fill(status)) {
       if (auto line = buffer_.pop_line()) co_return Frame{FrameStatus::ok, std::move(*line)};
@@ -99,6 +113,7 @@ Task<Frame> LineReader::read_line(std::size_t max) {
 }
 
 Task<Frame> LineReader::skip_line(std::size_t hard_max) {
+  const FrameClock clock(*this);
   std::string skipped;
   for (;;) {
     if (auto line = buffer_.pop_line()) {
@@ -107,6 +122,7 @@ Task<Frame> LineReader::skip_line(std::size_t hard_max) {
     }
     skipped += buffer_.take_all();
     if (skipped.size() > hard_max) co_return Frame{FrameStatus::too_long, std::move(skipped)};
+    start_frame_clock();  // the line began before the skip
     FrameStatus status = FrameStatus::ok;
     if (!co_await fill(status)) {
       if (auto line = buffer_.pop_line()) {
@@ -120,6 +136,7 @@ Task<Frame> LineReader::skip_line(std::size_t hard_max) {
 }
 
 Task<Frame> LineReader::read_until(std::string_view delimiter, std::size_t max) {
+  const FrameClock clock(*this);
   for (;;) {
     if (auto frame = buffer_.pop_until(delimiter)) {
       if (frame->size() <= max) co_return Frame{FrameStatus::ok, std::move(*frame)};
@@ -130,6 +147,7 @@ Task<Frame> LineReader::read_until(std::string_view delimiter, std::size_t max) 
     }
     if (buffer_.size() > max + delimiter.size())
       co_return Frame{FrameStatus::too_long, buffer_.pop_some(max)};
+    if (!buffer_.empty()) start_frame_clock();  // a line has begun
     FrameStatus status = FrameStatus::ok;
     if (!co_await fill(status)) {
       if (auto frame = buffer_.pop_until(delimiter))

@@ -77,14 +77,33 @@ class LineReader {
   void unread(std::string_view bytes) { buffer_.unread(bytes); }
   std::size_t max_line() const { return max_line_; }
   void set_max_line(std::size_t max) { max_line_ = max; }
+  // The server's `command_timeout`: once a line (or delimited frame) has begun, the whole of it
+  // must arrive within this time, or the connection ends with close reason `timeout` (the idle
+  // timeout alone is per read: a client sending a byte a second would never meet it). Zero
+  // turns it off. A fake reading frames of its own (HTTP's request heads) brackets them with
+  // start_frame_clock() and stop_frame_clock().
+  void set_command_timeout(Duration timeout) { command_timeout_ = timeout; }
+  void start_frame_clock();
+  void stop_frame_clock();
   Connection& connection() { return conn_; }
 
  private:
   // Reads once more into the buffer; false (with status set) when the connection ended.
   Task<bool> fill(FrameStatus& status);
 
+  // Stops the frame clock when a read_line(), skip_line() or read_until() returns.
+  struct FrameClock {
+    explicit FrameClock(LineReader& r) : reader(r) {}
+    LineReader& reader;
+    FrameClock(const FrameClock&) = delete;
+    FrameClock& operator=(const FrameClock&) = delete;
+    ~FrameClock() { reader.stop_frame_clock(); }
+  };
+
   Connection& conn_;
   std::size_t max_line_;
+  Duration command_timeout_{0};
+  bool frame_clock_ = false;
   LineBuffer buffer_;
   std::string scratch_ = std::string(std::size_t{16} * 1024, '\0');
 };

@@ -190,6 +190,7 @@ Task<void> run_stream_session(Server& server, std::unique_ptr<ByteStream> transp
     serve = co_await conn.start_tls(*server.tls_context());
   }
   LineReader reader(conn, config.max_line);
+  reader.set_command_timeout(config.command_timeout);
   if (serve) {
     Session session(server, conn, reader);
     bool failed = false;

@@ -58,8 +58,15 @@ void MultilineDecoder::emit(std::string_view bytes) {
   size_ += bytes.size();
   if (content_.size() < keep_limit_) {
     const std::uint64_t room = keep_limit_ - content_.size();
-    content_.append(
-        bytes.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()))));
+    const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()));
+    // Past 1 MiB, grow straight to the limit instead of doubling: a body at the limit then
+    // takes the limit in memory, not twice as much while a doubled string is copied.
+    constexpr std::uint64_t kDirectFrom = std::uint64_t{1} << 20;
+    constexpr std::uint64_t kDirectUpTo = std::uint64_t{256} << 20;
+    if (content_.size() + take > content_.capacity() && content_.size() + take > kDirectFrom &&
+        keep_limit_ <= kDirectUpTo)
+      content_.reserve(static_cast<std::size_t>(keep_limit_));
+    content_.append(bytes.substr(0, take));
   }
 }
 

@@ -49,8 +49,9 @@ class MultilineDecoder {
   std::size_t feed(std::string_view bytes);
   bool done() const { return done_; }
 
-  const std::string& content() const { return content_; }  // unstuffed, at most keep_limit
-  std::uint64_t size() const { return size_; }             // unstuffed octets, all of them
+  const std::string& content() const { return content_; }     // unstuffed, at most keep_limit
+  std::string take_content() { return std::move(content_); }  // once done: no copy
+  std::uint64_t size() const { return size_; }                // unstuffed octets, all of them
   bool truncated() const { return size_ > content_.size(); }
   std::uint64_t long_lines() const { return long_lines_; }
   std::uint64_t bare_lf_lines() const { return bare_lf_lines_; }

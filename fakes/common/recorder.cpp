@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <condition_variable>
@@ -115,6 +116,7 @@ struct TranscriptSink::Writer {
     thread.join();
   }
   void push(Job job) {
+    backlog.fetch_add(job.data.size(), std::memory_order_relaxed);
     {
       std::lock_guard lock(mutex);
       queue.push_back(std::move(job));
@@ -137,7 +139,12 @@ struct TranscriptSink::Writer {
         if (queue.empty() && stopping) break;
         batch.swap(queue);
       }
-      for (Job& job : batch) handle(job);
+      for (Job& job : batch) {
+        const std::size_t size = job.data.size();
+        handle(job);
+        std::string().swap(job.data);  // gone now, not when the whole batch is
+        backlog.fetch_sub(size, std::memory_order_relaxed);
+      }
       {
         std::lock_guard lock(mutex);
         done += batch.size();
@@ -188,6 +195,7 @@ struct TranscriptSink::Writer {
   std::condition_variable wake, done_cv;
   std::vector<Job> queue;
   std::uint64_t queued = 0, done = 0;
+  std::atomic<std::size_t> backlog{0};  // bytes handed over and not written yet
   bool stopping = false;
   std::map<std::uint64_t, Doc> open_docs;  // the writer thread's own
   std::set<std::string> made_dirs;         // the writer thread's own
@@ -235,6 +243,11 @@ void TranscriptSink::flush() {
 void TranscriptSink::sync() {
   flush();
   if (writer_) writer_->sync();
+}
+
+bool TranscriptSink::congested() const {
+  constexpr std::size_t kMaxBacklog = std::size_t{1} * 1024 * 1024;
+  return writer_ && writer_->backlog.load(std::memory_order_relaxed) > kMaxBacklog;
 }
 
 void TranscriptSink::schedule_flush() {

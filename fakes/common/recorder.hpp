@@ -91,6 +91,10 @@ class TranscriptSink {
   void flush();
   // Waits until the writer has written everything handed over so far (tests; shutdown).
   void sync();
+  // Whether the writer is more than 1 MiB behind (a slow disk, or a client sending faster
+  // than it can be written): connections then wait before they read more, so memory stays
+  // bounded while the disk catches up (Connection::read_some).
+  bool congested() const;
 
   void append_event(const Json& line);
   // Appends one line made of these already serialised parts (the newline is added); the
@@ -144,6 +148,7 @@ class SessionRecorder {
   SessionRecorder& operator=(const SessionRecorder&) = delete;
 
   bool recording() const { return sink_.enabled(); }
+  bool congested() const { return sink_.congested(); }
   std::uint64_t session() const { return session_; }
   const std::string& server_name() const { return server_; }
   const std::string& peer() const { return peer_; }

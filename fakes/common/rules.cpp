@@ -57,6 +57,13 @@ RuleEngine::RuleEngine(std::vector<Rule> rules, std::shared_ptr<StateStore> stat
   if (!states_) states_ = std::make_shared<StateStore>();
 }
 
+namespace {
+// Searches given up on this thread; single-threaded fakes read it around one rule's tests.
+thread_local std::uint64_t regex_abandoned = 0;
+}  // namespace
+
+std::uint64_t regex_abandoned_count() { return regex_abandoned; }
+
 bool regex_search_captures(const boost::regex& re, std::string_view text,
                            std::vector<std::string>* captures) {
   try {
@@ -68,7 +75,9 @@ bool regex_search_captures(const boost::regex& re, std::string_view text,
     }
     return true;
   } catch (const std::exception&) {
-    // boost::regex throws when a pattern would take too long on this input.
+    // boost::regex throws when a search would take too long on this input (the project caps
+    // its work: BOOST_REGEX_MAX_STATE_COUNT in CMakeLists.txt) or run out of stack.
+    ++regex_abandoned;
     return false;
   }
 }
@@ -88,6 +97,10 @@ std::optional<RuleMatch> RuleEngine::match(const Request& request, const RuleFil
     const Rule& rule = rules_[i];
     if (rule.on.empty() ? named_only : rule.on != upper_on) continue;
     if (eligible && !eligible(rule)) continue;
+    const std::uint64_t abandoned_before = regex_abandoned;
+    const auto note_abandoned = [&] {
+      if (regex_abandoned != abandoned_before) abandoned_.push_back(rule.name);
+    };
     bool states_ok = true;
     for (const auto& [name, value] : rule.when_state) {
       if (states_->get(name) != value) {
@@ -103,10 +116,16 @@ std::optional<RuleMatch> RuleEngine::match(const Request& request, const RuleFil
         break;
       }
     }
-    if (!accepted) continue;
+    if (!accepted) {
+      note_abandoned();
+      continue;
+    }
     std::vector<std::string> captures;
     if (rule.match) {
-      if (!regex_search_captures(*rule.match, request.args, &captures)) continue;
+      if (!regex_search_captures(*rule.match, request.args, &captures)) {
+        note_abandoned();
+        continue;
+      }
     } else {
       captures.emplace_back(request.args);
     }

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fakes/common/config.hpp"
@@ -171,6 +172,9 @@ class RuleEngine {
   std::uint64_t hits(std::size_t i) const { return i < hits_.size() ? hits_[i] : 0; }
   // Every rule's counters (times, after, hits) back to zero.
   void reset_counters();
+  // The names of the rules whose regex gave up (too complex for its input) in match() since
+  // the last call: the session records a `rule_error` event for each.
+  std::vector<std::string> take_abandoned() { return std::exchange(abandoned_, {}); }
 
  private:
   bool is_moment(const std::string& upper_on) const;
@@ -180,6 +184,7 @@ class RuleEngine {
   std::vector<std::uint64_t> hits_;
   std::shared_ptr<StateStore> states_;
   std::vector<std::string> moments_;
+  std::vector<std::string> abandoned_;
 };
 
 // Parses a `rules:` list with the protocol's syntax. Errors go to rules.errors().
@@ -187,8 +192,15 @@ std::vector<Rule> parse_rules(const Cfg& rules, const RuleSyntax& syntax);
 // Compiles a scenario regex (Perl syntax), recording an error when it is invalid.
 std::shared_ptr<const boost::regex> compile_regex(const Cfg& cfg);
 
-// Applies one regex search; fills captures when it matches. Never throws.
+// Applies one regex search; fills captures when it matches. Never throws: a search that
+// would take too long on this input (a pattern like `(a+)+$` against a long line) is given up
+// as no match, and counted (regex_abandoned_count), so one client cannot stall the farm.
 bool regex_search_captures(const boost::regex& re, std::string_view text,
                            std::vector<std::string>* captures);
+// Searches given up on this thread so far.
+std::uint64_t regex_abandoned_count();
+// The text of a `rule_error` event's `error` for a search given up.
+inline constexpr const char* kRegexAbandoned =
+    "regex search abandoned: too complex for this input (counted as no match)";
 
 }  // namespace protofarm

@@ -49,6 +49,8 @@ struct ServerConfig {
   ListenAddress listen;
   TlsConfig tls;
   Duration idle_timeout{std::chrono::seconds(60)};
+  // The whole of a command line or request head, once begun (0: no such limit).
+  Duration command_timeout{std::chrono::seconds(30)};
   std::size_t max_line = std::size_t{64} * 1024;
   std::optional<FaultConfig> faults;
   std::vector<Rule> rules;

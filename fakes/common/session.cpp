@@ -73,6 +73,15 @@ Task<bool> Session::start_tls() {
   co_return co_await conn_.start_tls(*context);
 }
 
+void Session::record_rule_errors() {
+  for (std::string& name : rules_->take_abandoned()) {
+    Json e = Json::object();
+    e["rule"] = std::move(name);
+    e["error"] = kRegexAbandoned;
+    rec().event("rule_error", std::move(e));
+  }
+}
+
 Task<Flow> Session::answer(Request request, BuiltIn builtin, std::string_view line_end) {
   std::optional<RuleMatch> match = rules_->match(request);
   co_return co_await answer(std::move(match), std::move(request), std::move(builtin), line_end);
@@ -80,6 +89,7 @@ Task<Flow> Session::answer(Request request, BuiltIn builtin, std::string_view li
 
 Task<Flow> Session::answer(std::optional<RuleMatch> match, Request request, BuiltIn builtin,
                            std::string_view line_end) {
+  record_rule_errors();
   if (!match) co_return co_await builtin();
 
   if (rec().recording()) {

@@ -60,6 +60,9 @@ class Session {
   // `builtin` runs alone. Returns Flow::end when the session is over.
   // (The request is taken by value: the coroutine outlives the caller's temporaries.)
   Task<Flow> answer(Request request, BuiltIn builtin, std::string_view line_end = "\r\n");
+  // Records a `rule_error` event for each rule whose regex gave up in the last match (answer()
+  // does it; a fake matching rules for other ends calls it itself).
+  void record_rule_errors();
   // The same, for a rule the fake has matched itself (nullopt: no rule, `builtin` alone).
   Task<Flow> answer(std::optional<RuleMatch> match, Request request, BuiltIn builtin,
                     std::string_view line_end = "\r\n");

@@ -183,6 +183,8 @@ Task<Flow> HttpSession::one_request() {
   // A pipelined request is already buffered: start with it.
   if (s_.reader().has_buffered()) parser.feed(s_.reader().take_buffered());
   while (parser.state() == RequestParser::State::need_head) {
+    // The head, once begun, must be whole within the server's command_timeout (slowloris).
+    if (!parser.head_bytes().empty() || !parser.pending().empty()) s_.reader().start_frame_clock();
     Frame f = co_await s_.reader().read_chunk(kChunk);
     if (!f.ok()) {
       // The client went away (or idled out) before a whole head: keep what it sent.
@@ -196,6 +198,7 @@ Task<Flow> HttpSession::one_request() {
     }
     parser.feed(f.bytes);
   }
+  s_.reader().stop_frame_clock();
   if (parser.state() == RequestParser::State::error) co_return co_await refuse(parser);
 
   const RequestHead& head = parser.head();

@@ -10,7 +10,7 @@ namespace {
 
 // Body bytes are recorded in events of about this size, so a huge message never sits whole in
 // memory twice.
-constexpr std::size_t kRecordPiece = std::size_t{1024} * 1024;
+constexpr std::size_t kRecordPiece = std::size_t{64} * 1024;
 // How much of an over-long line is read at a time while it is discarded.
 constexpr std::size_t kSkipPiece = std::size_t{64} * 1024;
 
@@ -40,6 +40,7 @@ class SmtpSession {
   Task<Flow> scripted(const Session::ScriptedReply& reply);
   // Reads and discards the rest of an over-long line; `head` is its start. Records it all.
   Task<FrameStatus> discard_rest(std::string head, Json extra);
+  // Records DATA/BDAT bytes in pieces of kRecordPiece; `force` ends the body (or chunk).
   void record_data(std::string& raw, bool force);
   void record_message(const Envelope& env, const std::string& content, std::uint64_t size,
                       const char* via, bool complete, const Outcome* outcome,
@@ -49,6 +50,7 @@ class SmtpSession {
   const Options& options_;
   Protocol proto_;
   std::uint64_t messages_ = 0;
+  std::uint64_t data_recorded_ = 0, data_discarded_ = 0;  // of the body being read
   // The BDAT chunk being answered (what the scripted hook needs of it).
   std::string_view chunk_;
   std::uint64_t chunk_size_ = 0;
@@ -97,21 +99,57 @@ Task<bool> SmtpSession::deliver(const Outcome& outcome) {
 }
 
 void SmtpSession::record_data(std::string& raw, bool force) {
-  if (raw.empty() || (!force && raw.size() < kRecordPiece)) return;
-  Json e = Json::object();
-  e["data"] = true;
-  s_.record_client(raw, std::move(e));
+  if (!force && raw.size() < kRecordPiece) return;
+  // A body is recorded up to the size limit (and a little past it, to show where it crossed);
+  // beyond, its bytes are read and dropped as they stream, and a `discarded` event says how many.
+  const std::uint64_t limit = options_.size_limit ? options_.size_limit + kRecordPiece
+                                                  : std::numeric_limits<std::uint64_t>::max();
+  if (data_recorded_ >= limit) {
+    data_discarded_ += raw.size();
+  } else if (!raw.empty()) {
+    data_recorded_ += raw.size();
+    Json e = Json::object();
+    e["data"] = true;
+    s_.record_client(raw, std::move(e));
+  }
   raw.clear();
+  if (force) {
+    if (data_discarded_ > 0) {
+      Json e = Json::object();
+      e["bytes"] = data_discarded_;
+      e["recorded"] = data_recorded_;
+      s_.rec().event("discarded", std::move(e));
+    }
+    data_recorded_ = data_discarded_ = 0;
+  }
 }
 
 Task<FrameStatus> SmtpSession::discard_rest(std::string head, Json extra) {
+  // The first MiB of the line is recorded (in pieces marked `continued`); the rest is read and
+  // dropped as it streams, and a `discarded` event says how much, so neither memory nor the
+  // transcript grows with a client that never sends a line end.
+  constexpr std::uint64_t kRecorded = std::uint64_t{1024} * 1024;
+  std::uint64_t recorded = 0, discarded = 0;
   for (;;) {
     Frame rest = co_await s_.reader().skip_line(kSkipPiece);
     head += rest.bytes;
-    s_.record_client(head, extra);
+    if (recorded < kRecorded) {
+      recorded += head.size();
+      s_.record_client(head, extra);
+      extra["continued"] = true;
+    } else {
+      discarded += head.size();
+    }
     head.clear();
-    if (rest.status != FrameStatus::too_long) co_return rest.status;
-    extra["continued"] = true;
+    if (rest.status != FrameStatus::too_long) {
+      if (discarded > 0) {
+        Json e = Json::object();
+        e["bytes"] = discarded;
+        e["recorded"] = recorded;
+        s_.rec().event("discarded", std::move(e));
+      }
+      co_return rest.status;
+    }
   }
 }
 
@@ -241,7 +279,8 @@ Task<Flow> SmtpSession::read_data() {
     co_return Flow::end;
   }
   Body body{decoder.size(), decoder.long_lines()};
-  co_return co_await message_stage(env, decoder.content(), decoder.size(), body, "DATA",
+  const std::uint64_t size = decoder.size();
+  co_return co_await message_stage(env, decoder.take_content(), size, body, "DATA",
                                    std::move(extra));
 }
 

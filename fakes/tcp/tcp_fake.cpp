@@ -99,7 +99,14 @@ Task<Flow> TcpFake::run_script(Session& s) {
         extra["step"] = i;
         s.record_client(frame.bytes, std::move(extra));
         if (!frame.ok()) co_return Flow::end;
+        const std::uint64_t abandoned = regex_abandoned_count();
         const bool ok = regex_search_captures(*step.regex, frame.bytes, &captures);
+        if (regex_abandoned_count() != abandoned) {
+          Json error = Json::object();
+          error["step"] = i;
+          error["error"] = kRegexAbandoned;
+          s.rec().event("rule_error", std::move(error));
+        }
         Json e = Json::object();
         e["step"] = i;
         e["pattern"] = step.pattern;

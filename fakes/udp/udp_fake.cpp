@@ -188,6 +188,12 @@ void UdpFake::handle(const std::shared_ptr<Peer>& peer, std::string_view datagra
   if (peer->silenced || peer->hung) return;  // recorded, never answered
 
   Answer answer = plan_answer(server_.rules(), config_, datagram);
+  for (std::string& name : server_.rules().take_abandoned()) {
+    Json e = Json::object();
+    e["rule"] = std::move(name);
+    e["error"] = kRegexAbandoned;
+    peer->rec->event("rule_error", std::move(e));
+  }
   if (answer.match && peer->rec->recording()) {
     Json e = Json::object();
     e["rule"] = answer.match->rule->name;
