@@ -1,5 +1,6 @@
 # protofarm as a container image: the entrypoint is `protofarm`, the default command runs the
-# demo scenario (scenarios/demo.yaml) on 0.0.0.0 with transcripts in the /transcripts volume.
+# demo scenario (scenarios/demo.yaml) on every interface of the container (`--listen-host
+# 0.0.0.0`; the scenario itself binds loopback) with transcripts in the /transcripts volume.
 #
 #   docker build -t protofarm .
 #   docker run --rm -p 7000:7000 -p 7001:7001 -v "$PWD/out:/transcripts" --user "$(id -u)" protofarm
@@ -50,5 +51,5 @@ HEALTHCHECK --interval=1s --timeout=2s --start-period=30s --retries=3 \
   CMD ["test", "-f", "/transcripts/ready.json"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["protofarm"]
-CMD ["run", "/usr/share/protofarm/scenarios/demo.yaml", \
+CMD ["run", "/usr/share/protofarm/scenarios/demo.yaml", "--listen-host", "0.0.0.0", \
      "--transcripts", "/transcripts", "--ready-file", "/transcripts/ready.json"]

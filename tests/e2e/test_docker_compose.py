@@ -94,16 +94,26 @@ class DemoScenario(unittest.TestCase):
         result = run("validate", DEMO)
         self.assertEqual(result.returncode, 0, result.stderr)
 
-    def test_every_server_listens_on_all_interfaces_on_a_fixed_port(self):
-        # A container publishes fixed ports, and 127.0.0.1 inside it is unreachable from outside.
+    def test_every_server_listens_on_loopback_on_a_fixed_port(self):
+        # `make demo` runs it on the user's own machine: loopback only. A container publishes
+        # fixed ports; the image and the compose file bind all interfaces with --listen-host.
         for name, server in demo_servers().items():
             host, port = listen_port(server)
-            self.assertIn(host, ("0.0.0.0", "[::]"), f"{name}: listen {server.get('listen')}")
+            self.assertEqual(host, "127.0.0.1", f"{name}: listen {server.get('listen')}")
             self.assertNotEqual(port, 0, f"{name}: a published port must be fixed")
 
+    def test_listen_host_moves_every_server_and_keeps_its_port(self):
+        text = re.sub(r"listen: 127\.0\.0\.1:\d+", "listen: 127.0.0.1:0", DEMO.read_text())
+        with Farm(text, name="demo.yaml", args=["--listen-host", "127.0.0.2"]) as farm:
+            for name in demo_servers():
+                self.assertEqual(farm.ready["servers"][name]["host"], "127.0.0.2", name)
+        result = run("run", DEMO, "--listen-host", "nowhere")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("--listen-host nowhere", result.stderr)
+
     def test_behaves_as_its_comments_say(self):
-        # The same servers on loopback and free ports, so that the test needs no fixed port.
-        text = re.sub(r"listen: 0\.0\.0\.0:\d+", "listen: 127.0.0.1:0", DEMO.read_text())
+        # The same servers on free ports, so that the test needs no fixed port.
+        text = re.sub(r"listen: 127\.0\.0\.1:\d+", "listen: 127.0.0.1:0", DEMO.read_text())
         with Farm(text, name="demo.yaml") as farm:
             with socket.create_connection(farm.address("hello"), timeout=10) as sock, \
                     sock.makefile("rb") as reader:
@@ -231,6 +241,8 @@ class Dockerfile(unittest.TestCase):
         self.assertEqual(exec_form(self.one("ENTRYPOINT")), ["protofarm"])
         cmd = exec_form(self.one("CMD"))
         self.assertEqual(cmd[:2], ["run", IMAGE_SCENARIOS + "demo.yaml"])
+        # 127.0.0.1 inside a container is unreachable from outside it.
+        self.assertEqual(option(cmd, "--listen-host"), "0.0.0.0")
         self.assertEqual(option(cmd, "--transcripts"), TRANSCRIPTS)
         ready = option(cmd, "--ready-file")
         self.assertTrue(ready and ready.startswith(TRANSCRIPTS + "/"), cmd)
@@ -272,6 +284,7 @@ class ComposeFile(unittest.TestCase):
             scenario = command[1]
             self.assertTrue(scenario.startswith(IMAGE_SCENARIOS), scenario)
             self.assertEqual(Path(scenario).name, DEMO.name, name)
+            self.assertEqual(option(command, "--listen-host"), "0.0.0.0", name)
             only = [command[i + 1] for i, a in enumerate(command) if a == "--only"]
             self.assertEqual(len(only), 1, f"{name}: one --only per service")
             self.assertIn(only[0], list(demo_servers()),
