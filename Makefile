@@ -12,6 +12,9 @@
 #                 which is what make test runs: the whole tree takes CI ~8 minutes
 #   make fuzz     libFuzzer campaigns of FUZZ_SECONDS (default 60) per target in tests/fuzz/
 #                 (make test replays their saved corpus in both of its builds)
+#   make soak     the soak test alone and long: tests/e2e/soak.py for SOAK_SECONDS (600) with
+#                 SOAK_CLIENTS (1000) hostile clients beside a well-behaved client of every
+#                 protocol (make test runs a 60-second one); needs ~12 GiB free under TMPDIR
 #   make bench    the benchmarks in bench/ (installs postfix's smtp-source, nginx, vsftpd,
 #                 pyftpdlib, INN, wrk and lighttpd; no packaged daemon is ever started;
 #                 bench/run.sh --only ftp|nntp|http for one protocol's)
@@ -21,12 +24,14 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 600
+SOAK_CLIENTS ?= 1000
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || find controller fakes tests bench -name '*.[ch]pp')
 
 .PHONY: all deps test-deps test-tools build demo test check unit e2e asan tidy format format-check \
-	bench clean fuzz fuzz-deps tidy-recent
+	bench clean fuzz fuzz-deps tidy-recent soak
 
 all: build
 
@@ -62,6 +67,10 @@ unit: test-tools $(BUILD)/build.ninja
 e2e: test-tools $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L e2e
+
+soak: test-tools build
+	/usr/bin/python3 tests/e2e/soak.py --seconds $(SOAK_SECONDS) --clients $(SOAK_CLIENTS) \
+	  --protofarm $(BUILD)/protofarm
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROTOFARM_SANITIZE=ON $(CMAKE_FLAGS)
