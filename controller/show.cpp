@@ -165,6 +165,7 @@ int run_show(const ShowOptions& options) {
     std::cerr << "protofarm show: " << e.what() << "\n";
     return kExitUsage;
   }
+  for (const auto& warning : set.warnings) std::cerr << "protofarm show: warning: " << warning << "\n";
   if (set.servers.empty()) {
     std::cerr << "protofarm show: " << options.transcripts
               << " holds no sessions (no client has connected)\n";

@@ -93,6 +93,12 @@ void merge_event_log(std::string_view jsonl, const std::string& where, Transcrip
     try {
       e = TranscriptJson::parse(line);
     } catch (const nlohmann::json::exception& ex) {
+      if (nl == std::string_view::npos) {
+        set.warnings.push_back(where + " line " + std::to_string(line_no) +
+                               ": partial last line (cut off without its newline: the farm was "
+                               "killed while writing it), skipped");
+        break;
+      }
       throw TranscriptError(where + " line " + std::to_string(line_no) + ": not valid JSON (" +
                             ex.what() + ")");
     }

@@ -44,13 +44,17 @@ struct TranscriptSet {
   bool has_events_file = false;
   // Sessions by server name, each list ordered by session number.
   std::map<std::string, std::vector<SessionTranscript>> servers;
+  // What was skipped and why (a partial last line of events.jsonl): show and verify print them.
+  std::vector<std::string> warnings;
 
   const std::vector<SessionTranscript>& sessions_of(const std::string& server) const;
   std::size_t session_count() const;
 };
 
 // Reads a transcript directory. Throws TranscriptError when it does not exist, is not a
-// transcript directory (neither events.jsonl nor sessions/), or holds a corrupt file.
+// transcript directory (neither events.jsonl nor sessions/), or holds a corrupt file. A last
+// line of events.jsonl without its newline that is not JSON is no corruption: it is what a farm
+// killed mid-write leaves; it is skipped, with a warning.
 TranscriptSet read_transcripts(const std::filesystem::path& dir);
 
 // Checks one session document's shape and returns it; throws TranscriptError naming `where`.

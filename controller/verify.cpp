@@ -200,6 +200,7 @@ VerifyOutcome verify_transcripts(const VerifyOptions& options) {
     out.error = std::string("protofarm verify: ") + e.what() + "\n";
     return out;
   }
+  out.warnings = transcripts.warnings;
   // Transcripts of other servers only: most likely the wrong directory, not a failed client.
   if (!transcripts.servers.empty()) {
     bool any = false;
@@ -245,6 +246,7 @@ VerifyOutcome verify_transcripts(const VerifyOptions& options) {
 
 int run_verify(const VerifyOptions& options) {
   const VerifyOutcome out = verify_transcripts(options);
+  for (const auto& warning : out.warnings) std::cerr << "protofarm verify: warning: " << warning << "\n";
   if (!out.error.empty()) {
     std::cerr << out.error;
     return out.status;

@@ -42,6 +42,7 @@ struct VerifyReport {
 struct VerifyOutcome {
   int status = 2;
   std::string error;
+  std::vector<std::string> warnings;  // what reading the transcripts skipped (TranscriptSet)
   VerifyReport report;
 };
 VerifyOutcome verify_transcripts(const VerifyOptions& options);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -71,17 +72,22 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
-bool write_file_atomically(const fs::path& path, std::string_view content) {
+// Writes path whole or not at all: a failed write (a full disk) leaves no temporary file
+// behind. Returns 0, or the errno of what failed.
+int write_file_atomically(const fs::path& path, std::string_view content) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   const fs::path tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const bool ok = write_all(fd, content);
-  ::close(fd);
-  if (!ok) return false;
-  fs::rename(tmp, path, ec);
-  return !ec;
+  if (fd < 0) return errno ? errno : EIO;
+  int error = write_all(fd, content) ? 0 : (errno ? errno : EIO);
+  if (::close(fd) != 0 && error == 0) error = errno ? errno : EIO;
+  if (error == 0) {
+    fs::rename(tmp, path, ec);
+    if (ec) error = ec.value();
+  }
+  if (error != 0) ::unlink(tmp.c_str());
+  return error;
 }
 
 }  // namespace
@@ -162,26 +168,36 @@ struct TranscriptSink::Writer {
         if (made_dirs.insert(job.part.parent_path().string()).second)
           fs::create_directories(job.part.parent_path(), ec);
         const int fd = ::open(job.part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd >= 0) write_all(fd, job.data);
-        open_docs[job.handle] = Doc{fd, std::move(job.part), std::move(job.final_path)};
+        Doc doc{fd, std::move(job.part), std::move(job.final_path)};
+        if (fd < 0 || !write_all(fd, job.data)) fail(doc);
+        open_docs[job.handle] = std::move(doc);
         break;
       }
       case Job::Kind::append: {
         const auto it = open_docs.find(job.handle);
-        if (it != open_docs.end() && it->second.fd >= 0) write_all(it->second.fd, job.data);
+        if (it != open_docs.end() && it->second.fd >= 0 && !write_all(it->second.fd, job.data))
+          fail(it->second);
         break;
       }
       case Job::Kind::finish: {
         const auto it = open_docs.find(job.handle);
         if (it == open_docs.end()) break;
-        Doc doc = it->second;
+        Doc doc = std::move(it->second);
         open_docs.erase(it);
         if (doc.fd < 0) break;
-        const bool ok = write_all(doc.fd, job.data);
-        ::close(doc.fd);
+        if (!write_all(doc.fd, job.data)) {
+          fail(doc);
+          break;
+        }
+        const bool closed = ::close(doc.fd) == 0;
+        doc.fd = -1;
         std::error_code ec;
         // Renamed only when whole: readers see no document or the whole document.
-        if (ok) fs::rename(doc.part, doc.final_path, ec);
+        if (closed) fs::rename(doc.part, doc.final_path, ec);
+        if (!closed || ec) {
+          if (!closed) report(errno ? errno : EIO);
+          ::unlink(doc.part.c_str());
+        }
         break;
       }
     }
@@ -191,6 +207,15 @@ struct TranscriptSink::Writer {
     int fd = -1;
     fs::path part, final_path;
   };
+  // A document that cannot be written whole is not written at all: with a gap in it, it would
+  // be renamed into place as invalid JSON. Its session is in events.jsonl still.
+  void fail(Doc& doc) {
+    report(errno ? errno : EIO);
+    if (doc.fd >= 0) ::close(doc.fd);
+    doc.fd = -1;
+    ::unlink(doc.part.c_str());
+  }
+  std::function<void(int)> report;  // the sink's report_write_error
   std::mutex mutex;
   std::condition_variable wake, done_cv;
   std::vector<Job> queue;
@@ -223,6 +248,7 @@ void TranscriptSink::open(const fs::path& dir) {
   if (fd_ < 0)
     throw std::runtime_error("cannot write " + events.string() + ": " + std::strerror(errno));
   writer_ = std::make_unique<Writer>();
+  writer_->report = [this](int error) { report_write_error(error); };
 }
 
 TranscriptSink::~TranscriptSink() {
@@ -236,8 +262,29 @@ void TranscriptSink::flush() {
   if (fd_ < 0 || pending_.empty()) return;
   // events.jsonl is written here, at once: one write(2) per burst is cheap, and a farm killed
   // with SIGKILL leaves every event up to the kill (a hand-over to the writer would not).
-  write_all(fd_, pending_);  // a full disk loses events, never the farm
+  if (write_all(fd_, pending_)) {
+    events_size_ += pending_.size();
+  } else {
+    // A full disk loses these events, never the farm, and never the file's shape: what part of
+    // them was written is cut off again, so the next lines start on a line of their own.
+    report_write_error(errno ? errno : EIO);
+    if (::ftruncate(fd_, static_cast<off_t>(events_size_)) != 0) {
+      // Cannot even cut: end the partial line, so that only it is lost.
+      const off_t end = ::lseek(fd_, 0, SEEK_END);
+      if (end > 0 && write_all(fd_, "\n")) events_size_ = static_cast<std::uint64_t>(end) + 1;
+    }
+  }
   pending_.clear();
+}
+
+void TranscriptSink::report_write_error(int error) {
+  // From the loop and from the writer thread: the first one says it, once per run.
+  if (write_error_reported_.exchange(true)) return;
+  std::cerr << "protofarm: cannot write transcripts under " + dir_.string() + ": " +
+                   std::strerror(error) +
+                   " (from now on, what cannot be written is left out: events.jsonl keeps whole "
+                   "lines, session documents and payload files are whole or absent)\n"
+            << std::flush;
 }
 
 void TranscriptSink::sync() {
@@ -330,7 +377,10 @@ std::string TranscriptSink::save_file(const std::string& server, std::uint64_t s
   std::string base = fs::path(name).filename().string();
   if (base.empty() || base == "." || base == "..") base = "unnamed";
   const fs::path rel = fs::path("files") / server / std::to_string(session) / base;
-  if (!write_file_atomically(dir_ / rel, bytes)) return {};
+  if (const int error = write_file_atomically(dir_ / rel, bytes); error != 0) {
+    report_write_error(error);
+    return {};
+  }
   return rel.generic_string();
 }
 

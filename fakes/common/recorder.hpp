@@ -14,6 +14,7 @@
 // Single-threaded: all calls come from the farm's io_context thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -120,18 +121,23 @@ class TranscriptSink {
   void session_text(std::uint64_t handle, std::string text);
   void finish_session(std::uint64_t handle, std::string tail);
   // Saves bytes as DIR/files/<server>/<session>/<name>; returns the path relative to DIR
-  // ("files/mail/1/1.eml"), or "" when not recording or the write failed.
+  // ("files/mail/1/1.eml"), or "" when not recording or the write failed (then nothing is
+  // left behind, and the fake must not acknowledge the payload as saved).
   std::string save_file(const std::string& server, std::uint64_t session, const std::string& name,
                         std::string_view bytes);
 
  private:
   struct Writer;
   void schedule_flush();
+  // Says once per run, on stderr, that transcripts cannot be written (a full disk).
+  void report_write_error(int error);
 
   std::filesystem::path dir_;
   int fd_ = -1;
   Defer defer_;
   std::string pending_;  // events.jsonl lines not written yet
+  std::uint64_t events_size_ = 0;  // events.jsonl's length: whole lines only
+  std::atomic<bool> write_error_reported_{false};
   std::uint64_t next_handle_ = 0;
   bool flush_scheduled_ = false;
   std::unique_ptr<Writer> writer_;

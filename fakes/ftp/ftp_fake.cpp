@@ -295,8 +295,21 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
                                                                           : "MLSD"));
   open["path"] = t.path;
   // The final reply for how the transfer ended: the rule's, or the built-in one.
+  // An upload is saved before its final reply: one that could not be saved (a full disk) is
+  // answered 452 (RFC 959), never 226, and is not stored in the tree.
+  std::optional<std::string> saved_upload;
+  bool not_saved = false;
   auto final_reply = [&] {
+    if (not_saved) return reply(452, "Requested action not taken. Insufficient storage space.");
     return final_text ? *final_text : protocol_.finish_transfer(t, out).bytes;
+  };
+  auto save_upload = [&] {
+    if (!t.upload() || saved_upload || !s_.rec().recording()) return;
+    const bool would_accept =
+        out.end == End::complete && !out.upload_too_big && reply_code_of(final_reply()) / 100 == 2;
+    saved_upload =
+        s_.rec().save_file(std::to_string(transfers_) + "-" + base_name(t.path), out.upload);
+    if (saved_upload->empty() && would_accept) not_saved = true;
   };
   std::unique_ptr<Connection> data = co_await open_data(rt, shape, open);
   const bool replies_first = shape && shape->replies_first;
@@ -451,6 +464,7 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
       // read the 226 before they close the data connection (Go's, this benchmark's) do not wait
       // for the linger of the close.
       co_await data->finish_sending(CloseReason::server);
+      save_upload();
       if (!final_sent && control_ok) control_ok = co_await control_send(final_reply(), tag);
       final_sent = true;
       co_await data->close(CloseReason::server);
@@ -469,6 +483,7 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
     s_.rec().event("data_close", "data", std::move(close));
   }
 
+  if (data) save_upload();
   if (!final_sent && control_ok) co_await control_send(final_reply(), tag);
 
   if (t.upload() && data) {
@@ -481,9 +496,9 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
     e["sha256"] = sha256_hex(out.upload);
     e["accepted"] = accepted;
     if (out.upload_too_big) e["truncated"] = true;
-    const std::string saved =
-        s_.rec().save_file(std::to_string(transfers_) + "-" + base_name(t.path), out.upload);
-    if (!saved.empty()) e["file"] = saved;
+    if (not_saved) e["reason"] = "not_saved";
+    save_upload();
+    if (saved_upload && !saved_upload->empty()) e["file"] = *saved_upload;
     s_.rec().event("upload", std::move(e));
   }
   rt.done = true;

@@ -406,6 +406,12 @@ Outcome Protocol::end_of_message(const Body& body, std::uint64_t number) {
   return o;
 }
 
+Outcome Protocol::not_saved() {
+  Outcome o = reply(Code::kInsufficientStorage, "4.3.1", "Insufficient system storage");
+  o.reason = "not_saved";
+  return o;
+}
+
 // --- STARTTLS (RFC 3207) ----------------------------------------------------------------------
 
 Outcome Protocol::on_starttls(const Command& cmd) {

@@ -120,6 +120,9 @@ class Protocol {
   // The body is complete (DATA's end line, or BDAT LAST): the built-in reply, and the end of
   // the transaction. `number` is the message's number in the session, for its queue id.
   Outcome end_of_message(const Body& body, std::uint64_t number);
+  // The reply instead of end_of_message's 250 when the accepted message could not be saved
+  // (a full disk): RFC 3463's 452 4.3.1, so the client keeps the message and tries again.
+  static Outcome not_saved();
   // The BDAT message so far (the session takes it for the message stage).
   std::string take_chunks() { return std::exchange(chunks_, {}); }
   std::uint64_t chunk_total() const { return chunk_total_; }

@@ -44,7 +44,8 @@ class SmtpSession {
   void record_data(std::string& raw, bool force);
   void record_message(const Envelope& env, const std::string& content, std::uint64_t size,
                       const char* via, bool complete, const Outcome* outcome,
-                      std::optional<bool> accepted, Json extra);
+                      std::optional<bool> accepted, Json extra,
+                      const std::string* saved = nullptr);  // the file saved already, if any
 
   Session& s_;
   const Options& options_;
@@ -341,9 +342,14 @@ Task<Flow> SmtpSession::message_stage(const Envelope& env, std::string content, 
   Outcome outcome;
   bool built_in = false;
   message_code_.reset();
+  std::optional<std::string> saved;  // the message file, saved before the 250 goes out
   const Flow flow = co_await s_.answer("message", content, [&]() -> Task<Flow> {
     built_in = true;
     outcome = proto_.end_of_message(body, number);
+    if (outcome.accepted && s_.rec().recording()) {
+      saved = s_.rec().save_file(std::to_string(number) + ".eml", content);
+      if (saved->empty()) outcome = Protocol::not_saved();  // never a 250 for a lost message
+    }
     co_return co_await deliver(outcome) ? Flow::next : Flow::end;
   });
   std::optional<bool> accepted;
@@ -355,13 +361,14 @@ Task<Flow> SmtpSession::message_stage(const Envelope& env, std::string content, 
     extra["reply"] = *message_code_;
   }
   record_message(env, content, size, via, true, built_in ? &outcome : nullptr, accepted,
-                 std::move(extra));
+                 std::move(extra), saved ? &*saved : nullptr);
   co_return flow;
 }
 
 void SmtpSession::record_message(const Envelope& env, const std::string& content,
                                  std::uint64_t size, const char* via, bool complete,
-                                 const Outcome* outcome, std::optional<bool> accepted, Json extra) {
+                                 const Outcome* outcome, std::optional<bool> accepted, Json extra,
+                                 const std::string* saved) {
   const bool taken = complete && accepted.value_or(false);
   Json e = Json::object();
   e["index"] = messages_;
@@ -371,7 +378,8 @@ void SmtpSession::record_message(const Envelope& env, const std::string& content
   e["size"] = size;
   // The payload key `file` names accepted messages only, so that `protofarm verify`'s payload
   // checks see what the server took; refused and incomplete messages are kept all the same.
-  const std::string file = s_.rec().save_file(std::to_string(messages_) + ".eml", content);
+  const std::string file =
+      saved ? *saved : s_.rec().save_file(std::to_string(messages_) + ".eml", content);
   if (!file.empty()) e[taken ? "file" : "rejected_file"] = file;
   e["complete"] = complete;
   e["accepted"] = taken;
