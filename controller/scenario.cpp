@@ -1,5 +1,7 @@
 #include "controller/scenario.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <sstream>
 
 #include "controller/schema_validator.hpp"
+#include "fakes/common/civil_time.hpp"
 #include "fakes/common/content.hpp"
 #include "fakes/registry.hpp"
 
@@ -15,6 +18,38 @@ namespace protofarm {
 namespace fs = std::filesystem;
 
 namespace {
+
+// yaml-cpp 0.7's LoadAll never returns on some malformed streams (a lone "," at the top level:
+// each document it reads is empty and consumes nothing, so it reads another, without end, while
+// memory grows; found by the scenario loader's fuzzer). So the documents are counted first by a
+// parser that builds nothing, up to a bound; LoadAll runs only when the count ends.
+class NoEvents : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+constexpr std::size_t kMaxDocuments = 100;
+
+// How many documents the text holds, counting no further than limit + 1. Throws as LoadAll.
+std::size_t count_documents(const std::string& text, std::size_t limit) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  NoEvents events;
+  std::size_t n = 0;
+  while (n <= limit && parser.HandleNextDocument(events)) ++n;
+  return n;
+}
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& s) {
   std::tm tm{};
@@ -41,6 +76,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
     if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
     offset = (oh * 3600L + om * 60L) * (s[pos] == '-' ? -1 : 1);
   }
+  // A system_clock time point holds 1678..2261 whole; a later year would overflow it.
+  if (year < kFirstCivilYear || year > kLastCivilYear) return std::nullopt;
   tm.tm_year = year - 1900;
   tm.tm_mon = mon - 1;
   tm.tm_mday = day;
@@ -142,6 +179,12 @@ std::optional<LoadedScenario> load_scenario(const std::string& file, ConfigError
   }
   std::vector<YAML::Node> documents;
   try {
+    if (count_documents(*text, kMaxDocuments) > kMaxDocuments) {
+      errors.add_plain(
+          "not valid YAML: the parser finds no end of documents (a stray ',' at the "
+          "top level reads as endless empty ones)");
+      return std::nullopt;
+    }
     documents = YAML::LoadAll(*text);
   } catch (const YAML::ParserException& e) {
     errors.add(e.mark, "not valid YAML: " + e.msg);

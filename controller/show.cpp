@@ -89,7 +89,7 @@ void render_bytes_event(const TranscriptJson& e, const ShowStyle& style, std::st
 }
 
 void render_named_event(const TranscriptJson& e, const ShowStyle& style, std::string& out) {
-  const std::string name = e.value("event", "?");
+  const std::string name = string_field(e, "event", "?");
   std::string text = "-- " + escape_bytes(name);
   // The field named like the event is its main value: "-- close server", "-- rule rules[0]".
   if (e.contains(name)) text += " " + value_text(e[name]);
@@ -165,7 +165,8 @@ int run_show(const ShowOptions& options) {
     std::cerr << "protofarm show: " << e.what() << "\n";
     return kExitUsage;
   }
-  for (const auto& warning : set.warnings) std::cerr << "protofarm show: warning: " << warning << "\n";
+  for (const auto& warning : set.warnings)
+    std::cerr << "protofarm show: warning: " << warning << "\n";
   if (set.servers.empty()) {
     std::cerr << "protofarm show: " << options.transcripts
               << " holds no sessions (no client has connected)\n";

@@ -211,7 +211,7 @@ bool dropped(const std::vector<IgnorePattern>& ignore, const std::string& line) 
 std::uint64_t count_rule(const SessionTranscript& s, const std::string& rule) {
   std::uint64_t n = 0;
   for (const auto& e : s.doc["events"])
-    if (e.value("event", "") == "rule" && e.contains("rule") && e["rule"] == rule) ++n;
+    if (string_field(e, "event") == "rule" && e.contains("rule") && e["rule"] == rule) ++n;
   return n;
 }
 

@@ -129,11 +129,13 @@ void merge_event_log(std::string_view jsonl, const std::string& where, Transcrip
     }
     e.erase("server");
     e.erase("session");
-    if (e.value("event", "") == "open") {
+    // A named event's name, "" when it has none or it is not a string (a hostile folder).
+    const std::string event = string_field(e, "event");
+    if (event == "open") {
       for (const char* key : {"protocol", "peer", "local"})
         if (e.contains(key)) s.doc[key] = e[key];
     }
-    if (e.value("event", "") == "close" && e.contains("close")) {
+    if (event == "close" && e.contains("close")) {
       s.doc["close"] = e["close"];
       s.complete = true;  // it ended; only its document is missing
     }
@@ -176,6 +178,12 @@ TranscriptSet read_transcripts(const fs::path& dir) {
   return set;
 }
 
+std::string string_field(const TranscriptJson& object, const char* key, std::string fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 std::string event_bytes(const TranscriptJson& event) {
   if (!event.is_object()) return {};
   if (auto it = event.find("text"); it != event.end() && it->is_string())
@@ -185,13 +193,9 @@ std::string event_bytes(const TranscriptJson& event) {
   return {};
 }
 
-bool is_client(const TranscriptJson& event) {
-  return event.is_object() && event.value("from", "") == "client";
-}
+bool is_client(const TranscriptJson& event) { return string_field(event, "from") == "client"; }
 
-bool is_server(const TranscriptJson& event) {
-  return event.is_object() && event.value("from", "") == "server";
-}
+bool is_server(const TranscriptJson& event) { return string_field(event, "from") == "server"; }
 
 std::vector<Line> split_lines(std::string_view bytes) {
   std::vector<Line> lines;
@@ -219,15 +223,15 @@ std::vector<Line> split_lines(std::string_view bytes) {
 }
 
 bool counts_for_verify(const TranscriptJson& event) {
-  return is_client(event) && !event.value("after_close", false);
+  return is_client(event) && !(event.contains("after_close") && event["after_close"] == true);
 }
 
 std::vector<std::string> client_lines(const TranscriptJson& session_doc) {
   // A stream is one run of bytes, cut into lines wherever its pieces arrived; datagrams are
   // messages of their own, so each one's lines stand apart (a "PING" with no LF is a line).
   // The document says so ("transport": "datagram"); transcripts from before it did are udp's.
-  const bool datagrams = session_doc.value("transport", "") == "datagram" ||
-                         session_doc.value("protocol", "") == "udp";
+  const bool datagrams = string_field(session_doc, "transport") == "datagram" ||
+                         string_field(session_doc, "protocol") == "udp";
   std::vector<std::string> out;
   std::string bytes;
   auto flush = [&] {

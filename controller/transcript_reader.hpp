@@ -67,6 +67,9 @@ void merge_event_log(std::string_view jsonl, const std::string& where, Transcrip
 // --- pure helpers over events ------------------------------------------------------------
 
 // The bytes of a client/server event (its text, or its base64 decoded); "" for other events.
+// A string member of an object, or `fallback` when it is absent or not a string: what a
+// hostile transcript holds never throws out of show or verify.
+std::string string_field(const TranscriptJson& object, const char* key, std::string fallback = "");
 std::string event_bytes(const TranscriptJson& event);
 bool is_client(const TranscriptJson& event);
 bool is_server(const TranscriptJson& event);

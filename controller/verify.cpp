@@ -246,7 +246,8 @@ VerifyOutcome verify_transcripts(const VerifyOptions& options) {
 
 int run_verify(const VerifyOptions& options) {
   const VerifyOutcome out = verify_transcripts(options);
-  for (const auto& warning : out.warnings) std::cerr << "protofarm verify: warning: " << warning << "\n";
+  for (const auto& warning : out.warnings)
+    std::cerr << "protofarm verify: warning: " << warning << "\n";
   if (!out.error.empty()) {
     std::cerr << out.error;
     return out.status;

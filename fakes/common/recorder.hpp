@@ -135,7 +135,7 @@ class TranscriptSink {
   std::filesystem::path dir_;
   int fd_ = -1;
   Defer defer_;
-  std::string pending_;  // events.jsonl lines not written yet
+  std::string pending_;            // events.jsonl lines not written yet
   std::uint64_t events_size_ = 0;  // events.jsonl's length: whole lines only
   std::atomic<bool> write_error_reported_{false};
   std::uint64_t next_handle_ = 0;

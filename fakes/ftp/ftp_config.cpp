@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "fakes/common/bytes.hpp"
+#include "fakes/common/civil_time.hpp"
 #include "fakes/common/numeric_reply.hpp"
 #include "fakes/ftp/ftp_protocol.hpp"
 
@@ -22,7 +23,6 @@ constexpr std::array<std::string_view, 7> kTransferVerbs = {"RETR", "STOR", "STO
 
 // "2020-01-01T00:00:00Z" (or without the Z, or with a space for the T): UTC.
 std::optional<TimePoint> parse_time(std::string_view s) {
-  std::tm tm{};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   char sep = 0;
   const std::string text(s);
@@ -33,13 +33,8 @@ std::optional<TimePoint> parse_time(std::string_view s) {
     return std::nullopt;
   const std::string_view rest = s.substr(std::min<std::size_t>(19, s.size()));
   if (!rest.empty() && rest != "Z") return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // civil_time() also refuses years a time point cannot hold (4050 overflowed: the fuzzer).
+  return civil_time(y, static_cast<unsigned>(mo), static_cast<unsigned>(d), h, mi, sec);
 }
 
 std::optional<unsigned> parse_mode(const Cfg& c) {
