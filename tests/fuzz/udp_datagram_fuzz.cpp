@@ -65,8 +65,8 @@ struct World {
     const ServerConfig& server = loaded->servers.front();
     const Cfg cfg(server.node, "servers.dns", &errors);
     config = udp::parse_config(cfg, server.max_line);
-    rules = std::make_unique<RuleEngine>(server.rules, std::make_shared<StateStore>(),
-                                         server.moments);
+    rules =
+        std::make_unique<RuleEngine>(server.rules, std::make_shared<StateStore>(), server.moments);
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
