@@ -42,6 +42,9 @@ Farm::~Farm() {
   }
   signals_.reset();
   if (hub_) hub_->detach();  // it outlives the loop, its timer must not
+  // Payloads the writer thread saves tell their sessions through the loop: all of them have
+  // done so before the loop goes (nothing runs on it now to ask for more).
+  sink_.sync();
   io_.reset();
   servers_.clear();
   if (temp_tls_dir_) {

@@ -74,9 +74,9 @@ bool write_all(int fd, std::string_view data) {
 
 // Writes path whole or not at all: a failed write (a full disk) leaves no temporary file
 // behind. Returns 0, or the errno of what failed.
-int write_file_atomically(const fs::path& path, std::string_view content) {
+int write_file_atomically(const fs::path& path, std::string_view content, bool make_dirs = true) {
   std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
+  if (make_dirs) fs::create_directories(path.parent_path(), ec);
   const fs::path tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno ? errno : EIO;
@@ -97,10 +97,13 @@ int write_file_atomically(const fs::path& path, std::string_view content) {
 // it are the slow calls on a real disk. The jobs queued meanwhile are taken together.
 struct TranscriptSink::Writer {
   struct Job {
-    enum class Kind { open, append, finish } kind;
+    enum class Kind { open, append, finish, save } kind;
     std::uint64_t handle = 0;
     std::string data;
-    fs::path part, final_path;  // open: the file written, and its name once whole
+    // open: the file written, and its name once whole; save: the path relative to the
+    // transcript folder, and the file.
+    fs::path part, final_path;
+    std::function<void(std::string)> done = {};  // save: told that relative path, or ""
   };
 
   // The thread is started with every signal blocked (it inherits the mask): signals are the
@@ -123,12 +126,16 @@ struct TranscriptSink::Writer {
   }
   void push(Job job) {
     backlog.fetch_add(job.data.size(), std::memory_order_relaxed);
+    bool asleep = false;
     {
       std::lock_guard lock(mutex);
       queue.push_back(std::move(job));
       ++queued;
+      asleep = waiting;
     }
-    wake.notify_all();
+    // A writer at work takes this job with the rest of the queue when it has done: only a
+    // sleeping one needs the wake-up (a futex call each job was 6% of a busy loop's time).
+    if (asleep) wake.notify_one();
   }
   void sync() {
     std::unique_lock lock(mutex);
@@ -141,7 +148,9 @@ struct TranscriptSink::Writer {
     for (;;) {
       {
         std::unique_lock lock(mutex);
+        waiting = true;
         wake.wait(lock, [&] { return stopping || !queue.empty(); });
+        waiting = false;
         if (queue.empty() && stopping) break;
         batch.swap(queue);
       }
@@ -177,6 +186,20 @@ struct TranscriptSink::Writer {
         const auto it = open_docs.find(job.handle);
         if (it != open_docs.end() && it->second.fd >= 0 && !write_all(it->second.fd, job.data))
           fail(it->second);
+        break;
+      }
+      case Job::Kind::save: {
+        // A session's folder is made once; its files are the session's, so the folder is
+        // there for each of them after the first.
+        const std::string parent = job.final_path.parent_path().string();
+        if (!made_dirs.count(parent)) {
+          std::error_code ec;
+          fs::create_directories(job.final_path.parent_path(), ec);
+          if (!ec) made_dirs.insert(parent);
+        }
+        const int error = write_file_atomically(job.final_path, job.data, false);
+        if (error != 0) report(error);
+        job.done(error == 0 ? job.part.generic_string() : std::string());
         break;
       }
       case Job::Kind::finish: {
@@ -222,6 +245,7 @@ struct TranscriptSink::Writer {
   std::uint64_t queued = 0, done = 0;
   std::atomic<std::size_t> backlog{0};  // bytes handed over and not written yet
   bool stopping = false;
+  bool waiting = false;                    // the writer sleeps until push() wakes it
   std::map<std::uint64_t, Doc> open_docs;  // the writer thread's own
   std::set<std::string> made_dirs;         // the writer thread's own
   std::thread thread;
@@ -369,14 +393,36 @@ void TranscriptSink::finish_session(std::uint64_t handle, std::string tail) {
   writer_->push({Writer::Job::Kind::finish, handle, std::move(tail), {}, {}});
 }
 
+namespace {
+
+// A payload's path relative to the transcript folder. Names can come from clients (an upload's
+// file name): only the last component is kept, so a file never lands outside its session's
+// folder.
+fs::path payload_path(const std::string& server, std::uint64_t session, const std::string& name) {
+  std::string base = fs::path(name).filename().string();
+  if (base.empty() || base == "." || base == "..") base = "unnamed";
+  return fs::path("files") / server / std::to_string(session) / base;
+}
+
+}  // namespace
+
+void TranscriptSink::save_file_async(const std::string& server, std::uint64_t session,
+                                     const std::string& name, std::string bytes,
+                                     std::function<void(std::string)> done) {
+  if (fd_ < 0 || !writer_) {
+    done(std::string());
+    return;
+  }
+  fs::path rel = payload_path(server, session, name);
+  fs::path path = dir_ / rel;
+  writer_->push({Writer::Job::Kind::save, 0, std::move(bytes), std::move(rel), std::move(path),
+                 std::move(done)});
+}
+
 std::string TranscriptSink::save_file(const std::string& server, std::uint64_t session,
                                       const std::string& name, std::string_view bytes) {
   if (fd_ < 0) return {};
-  // Names can come from clients (an upload's file name): keep the last component only, so a
-  // file never lands outside its session's folder.
-  std::string base = fs::path(name).filename().string();
-  if (base.empty() || base == "." || base == "..") base = "unnamed";
-  const fs::path rel = fs::path("files") / server / std::to_string(session) / base;
+  const fs::path rel = payload_path(server, session, name);
   if (const int error = write_file_atomically(dir_ / rel, bytes); error != 0) {
     report_write_error(error);
     return {};
@@ -610,6 +656,11 @@ void SessionRecorder::event(std::string_view name, Json extra) {
 
 std::string SessionRecorder::save_file(const std::string& name, std::string_view bytes) {
   return sink_.save_file(server_, session_, name, bytes);
+}
+
+void SessionRecorder::save_file_async(const std::string& name, std::string bytes,
+                                      std::function<void(std::string)> done) {
+  sink_.save_file_async(server_, session_, name, std::move(bytes), std::move(done));
 }
 
 void SessionRecorder::hand_over() {

@@ -1,5 +1,10 @@
 #include "fakes/common/session.hpp"
 
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <memory>
+
 #include "fakes/common/bytes.hpp"
 
 namespace protofarm {
@@ -55,6 +60,25 @@ Task<Flow> apply_then(Connection& conn, Then then) {
       co_return Flow::end;
   }
   co_return Flow::end;
+}
+
+Task<std::string> Session::save(std::string name, std::string bytes) {
+  if (!rec().recording()) co_return std::string();
+  SessionRecorder& rec = this->rec();
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::string)>(
+      [&rec, &name, &bytes](auto handler) {
+        // The writer thread tells the path; the coroutine resumes on its own executor. The
+        // handler is shared only to fit in a std::function, and moved on, so the writer's
+        // copy is empty once it has been told.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        rec.save_file_async(name, std::move(bytes), [shared](std::string path) mutable {
+          const auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, [handler = std::move(shared), path = std::move(path)]() mutable {
+            std::move (*handler)(std::move(path));
+          });
+        });
+      },
+      asio::use_awaitable);
 }
 
 Task<bool> Session::start_tls() {

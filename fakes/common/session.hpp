@@ -94,6 +94,12 @@ class Session {
   // this instead of its own final answer.
   std::optional<std::string> scripted_text(std::string_view line_end = "\r\n") const;
 
+  // Saves a payload (a message, an upload, a post) under the session's files/ folder on the
+  // recorder's writer thread, and resumes once it is on disk: returns its path relative to the
+  // transcript folder, or "" when not recording or the write failed (then the fake must not
+  // acknowledge the payload as saved). Other sessions go on meanwhile.
+  Task<std::string> save(std::string name, std::string bytes);
+
   // Records a client frame with its parsed command.
   void record_client(std::string_view bytes, Json extra = nullptr) {
     rec().client(bytes, std::move(extra));

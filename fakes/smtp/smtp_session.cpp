@@ -347,7 +347,7 @@ Task<Flow> SmtpSession::message_stage(const Envelope& env, std::string content, 
     built_in = true;
     outcome = proto_.end_of_message(body, number);
     if (outcome.accepted && s_.rec().recording()) {
-      saved = s_.rec().save_file(std::to_string(number) + ".eml", content);
+      saved = co_await s_.save(std::to_string(number) + ".eml", content);
       if (saved->empty()) outcome = Protocol::not_saved();  // never a 250 for a lost message
     }
     co_return co_await deliver(outcome) ? Flow::next : Flow::end;

@@ -9,8 +9,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 namespace protofarm {
 namespace {
@@ -340,6 +343,32 @@ TEST_F(RecorderTest, SaveFilePathsAreRelativeToTheDirectory) {
   EXPECT_EQ(sink.save_file("ftp", 1, "upload.bin", "\x00\xff"s), "files/ftp/1/upload.bin");
   EXPECT_EQ(read_file(dir_ / "files/ftp/1/upload.bin"), "\x00\xff"s);
   EXPECT_FALSE(fs::exists(dir_ / "files/ftp/1/upload.bin.tmp"));
+}
+
+TEST_F(RecorderTest, SaveFileAsyncSavesOnTheWriterInOrderAndTellsThePath) {
+  TranscriptSink sink(dir_);
+  SessionRecorder rec(sink, "mail", "smtp", 3, "p", "l");
+  std::mutex m;
+  std::vector<std::string> told;
+  const auto tell = [&](std::string path) {
+    std::lock_guard lock(m);
+    told.push_back(std::move(path));
+  };
+  rec.save_file_async("1.eml", "one", tell);
+  rec.save_file_async("../2.eml", "two", tell);  // a client's name: kept in the folder
+  sink.sync();
+  std::lock_guard lock(m);
+  ASSERT_EQ(told, (std::vector<std::string>{"files/mail/3/1.eml", "files/mail/3/2.eml"}));
+  EXPECT_EQ(read_file(dir_ / told[0]), "one");
+  EXPECT_EQ(read_file(dir_ / told[1]), "two");
+  EXPECT_FALSE(fs::exists(dir_ / "files/mail/3/1.eml.tmp"));
+
+  // Not recording: told "" at once, on the caller's thread.
+  TranscriptSink off;
+  SessionRecorder quiet(off, "mail", "smtp", 1, "p", "l");
+  std::optional<std::string> got;
+  quiet.save_file_async("1.eml", "x", [&](std::string path) { got = std::move(path); });
+  EXPECT_EQ(got, "");
 }
 
 TEST_F(RecorderTest, SaveFileKeepsNamesInsideTheSessionFolder) {
