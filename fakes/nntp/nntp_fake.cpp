@@ -74,8 +74,9 @@ class NntpSession {
   Task<Flow> read_article();
   Task<ReceivedArticle> receive();
   void record_article_bytes(std::string& raw, bool force);
+  // `file`: where the article was saved ("" when it was not).
   void record_post(std::uint64_t index, const ReceivedArticle& in, const PostOutcome& out,
-                   std::optional<int> rule_code);
+                   std::optional<int> rule_code, const std::string& file);
 
   Session& s_;
   const Config& config_;
@@ -235,9 +236,13 @@ Task<ReceivedArticle> NntpSession::receive() {
 Task<Flow> NntpSession::read_article() {
   const ReceivedArticle in = co_await receive();
   const std::uint64_t index = ++posts_;
+  // Saved before any answer: a 240 or 235 goes out only for an article on disk. Refused and
+  // incomplete articles are kept too (the post event's rejected_file).
+  const std::string file = co_await s_.save(std::to_string(index) + ".eml", in.content);
+  const bool keepable = !s_.rec().recording() || !file.empty();
   if (!in.complete) {
     // The client went away in the middle of the article: keep what came, marked incomplete.
-    record_post(index, in, protocol_.finish_transfer(in), std::nullopt);
+    record_post(index, in, protocol_.finish_transfer(in), std::nullopt, file);
     co_return Flow::end;
   }
   received_ = &in;
@@ -247,18 +252,19 @@ Task<Flow> NntpSession::read_article() {
   bool built_in = false;
   const Flow flow = co_await s_.answer(Request{kPosted, in.content, {}}, [&]() -> Task<Flow> {
     built_in = true;
-    outcome = protocol_.finish_transfer(in);
+    outcome = protocol_.finish_transfer(in, keepable);
     co_return co_await deliver(outcome.reply) ? Flow::next : Flow::end;
   });
   received_ = nullptr;
   if (!built_in)
     outcome = scripted_outcome_ ? std::move(*scripted_outcome_) : protocol_.follow_transfer(in, 0);
-  record_post(index, in, outcome, built_in ? std::nullopt : posted_code_);
+  record_post(index, in, outcome, built_in ? std::nullopt : posted_code_, file);
   co_return flow;
 }
 
 void NntpSession::record_post(std::uint64_t index, const ReceivedArticle& in,
-                              const PostOutcome& out, std::optional<int> rule_code) {
+                              const PostOutcome& out, std::optional<int> rule_code,
+                              const std::string& file) {
   Json e = Json::object();
   e["index"] = index;
   e["via"] = out.via;
@@ -282,7 +288,6 @@ void NntpSession::record_post(std::uint64_t index, const ReceivedArticle& in,
   if (in.long_lines) e["long_lines"] = in.long_lines;
   // The payload key `file` names accepted articles only, so that `protofarm verify`'s payload
   // checks see what the server took; refused and incomplete ones are kept all the same.
-  const std::string file = s_.rec().save_file(std::to_string(index) + ".eml", in.content);
   if (!file.empty()) e[out.accepted ? "file" : "rejected_file"] = file;
   s_.rec().event("post", std::move(e));
 }

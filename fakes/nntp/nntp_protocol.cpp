@@ -484,7 +484,7 @@ PostOutcome Protocol::refuse(PostOutcome out, bool ihave, std::string why) {
   return out;
 }
 
-PostOutcome Protocol::finish_transfer(const ReceivedArticle& in) {
+PostOutcome Protocol::finish_transfer(const ReceivedArticle& in, bool keepable) {
   PostOutcome out;
   if (!transfer_) return out;
   const Transfer t = *transfer_;
@@ -519,6 +519,11 @@ PostOutcome Protocol::finish_transfer(const ReceivedArticle& in) {
   std::vector<Group*> groups;
   if (std::string why = vet(p.article, t, id, groups); !why.empty())
     return refuse(std::move(out), t.ihave, std::move(why));
+  if (!keepable) {
+    out.reply = say(t.ihave ? 436 : 441, "Article not saved: insufficient storage");
+    out.reason = "not_saved";
+    return out;
+  }
   const ArticlePtr stored =
       store_.add_posted(std::move(p.article), id, groups, now(),
                         std::string(t.ihave ? "ihave:" : "post:") + number(info_.number));

@@ -95,8 +95,10 @@ class Protocol {
   void tls_started();
 
   // After read_article: the article the client sent; checks, numbers and stores it, and gives
-  // the final reply (RFC 3977 6.3.1, 6.3.2).
-  PostOutcome finish_transfer(const ReceivedArticle& article);
+  // the final reply (RFC 3977 6.3.1, 6.3.2). Without `keepable` (the transcript could not save
+  // it: a full disk) an article that would be taken is refused instead, 441 to POST and 436
+  // (try again later) to IHAVE, with reason "not_saved", and not stored.
+  PostOutcome finish_transfer(const ReceivedArticle& article, bool keepable = true);
   // A rule answered the `posted` moment with a reply whose first line has `code`: a 2xx stores
   // the article as the built-in would, unchecked (in the groups it names that exist); anything
   // else refuses it.

@@ -42,6 +42,7 @@ import smtplib
 import subprocess
 import tempfile
 import unittest
+import warnings
 from pathlib import Path
 
 from farm import PROTOFARM, Farm, FarmError, run
@@ -597,6 +598,131 @@ class FullDiskFtp(FolderChecks, unittest.TestCase):
                 if size != e.get("size"):
                     wrong.append((e.get("path"), size, e.get("size")))
         self.assertEqual(wrong, [], "upload events whose file is missing or not whole")
+
+
+NNTP_SCENARIO = """\
+name: full-disk-nntp
+servers:
+  news:
+    protocol: nntp
+    groups:
+      misc.test: {description: "For testing", status: y}
+expect:
+  news:
+    sessions: 1
+"""
+
+POSTS = 60
+POST_SIZE = 64 * 1024  # 3.75 MiB offered
+
+
+def article_lines(k, size):
+    """An article of about `size` bytes, Message-ID <k@full.test>, as nntplib.post takes it."""
+    head = [f"From: poster@full.test", "Newsgroups: misc.test", f"Subject: post {k}",
+            f"Message-ID: <{k}@full.test>", ""]
+    body, total = [], 0
+    i = 0
+    while total < size:
+        line = hashlib.sha256(f"post {k} line {i}".encode()).hexdigest()
+        body.append(line)
+        total += len(line) + 2
+        i += 1
+    return [line.encode() for line in head + body]
+
+
+class FullDiskNntp(FolderChecks, unittest.TestCase):
+    """POST of 64 KiB articles with nntplib to an nntp fake whose transcripts are on a 2 MiB
+    tmpfs, one session: every 240 names an article saved whole; the rest get 441 and are not
+    stored (STAT finds none of them)."""
+
+    @classmethod
+    def setUpClass(cls):
+        why = tmpfs_unavailable()
+        if why:
+            raise unittest.SkipTest(why)
+        cls.farm = TmpfsFarm(NNTP_SCENARIO)
+        try:
+            cls._run()
+        except BaseException:
+            cls.farm.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.farm.cleanup()
+
+    @classmethod
+    def _run(cls):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import nntplib
+        farm = cls.farm
+        farm.start()
+        cls.posts = []  # (k, lines, code, phase)
+        cls.errors = []
+        cls.stat = {}   # k -> STAT reply code, for refused posts
+        try:
+            with nntplib.NNTP(*farm.address("news"), timeout=TIMEOUT) as news:
+                def post(k, size, phase):
+                    lines = article_lines(k, size)
+                    try:
+                        code = int(news.post(lines)[:3])
+                    except nntplib.NNTPError as e:
+                        code = int(str(e)[:3])
+                    cls.posts.append((k, lines, code, phase))
+
+                for k in range(1, POSTS + 1):
+                    post(k, POST_SIZE, "full")
+                for k, _, code, _ in cls.posts:
+                    if code != 240:
+                        try:
+                            cls.stat[k] = news.stat(f"<{k}@full.test>")[0][:3]
+                        except nntplib.NNTPError as e:
+                            cls.stat[k] = str(e)[:3]
+                farm.free_ballast()
+                post(POSTS + 1, 4096, "freed")
+        except (OSError, nntplib.NNTPError, EOFError) as e:
+            cls.errors.append(repr(e))
+        farm.stop()
+        cls.collect()
+        cls.post_events = [e for e in cls.events if e.get("event") == "post"]
+
+    def saved_state(self, index, lines):
+        path = self.farm.transcripts / "files" / "news" / "1" / f"{index}.eml"
+        if not path.is_file():
+            return "missing"
+        return "whole" if path.read_bytes() == b"\r\n".join(lines) + b"\r\n" else "different"
+
+    def summary(self):
+        codes = {}
+        for p in self.posts:
+            codes[p[2]] = codes.get(p[2], 0) + 1
+        return f"{len(self.posts)} posts, replies {codes}"
+
+    def test_every_post_got_an_answer(self):
+        self.assertEqual(self.errors, [], self.summary())
+        self.assertEqual(len(self.posts), POSTS + 1, self.summary())
+
+    def test_every_240_post_is_saved_whole(self):
+        unsaved = [(p[0], self.saved_state(p[0], p[1])) for p in self.posts
+                   if p[2] == 240 and self.saved_state(p[0], p[1]) != "whole"]
+        self.assertEqual(unsaved, [], self.summary())
+
+    def test_unsaved_posts_get_441_and_are_not_stored(self):
+        full = [p for p in self.posts if p[3] == "full"]
+        self.assertEqual([(p[0], p[2]) for p in full if p[2] not in (240, 441)], [],
+                         self.summary())
+        self.assertGreater(sum(1 for p in full if p[2] == 441), 0,
+                           "no post refused although the disk filled: " + self.summary())
+        self.assertEqual({k: c for k, c in self.stat.items() if c != "430"}, {},
+                         "refused posts that STAT still finds")
+        refused = [e for e in self.post_events if e.get("reply") == 441]
+        self.assertTrue(all(e.get("reason") == "not_saved" and not e.get("accepted")
+                            for e in refused), refused[:2])
+
+    def test_the_farm_keeps_serving(self):
+        freed = [(p[2], self.saved_state(p[0], p[1])) for p in self.posts if p[3] == "freed"]
+        self.assertEqual(freed, [(240, "whole")], "the post once space was back")
 
 
 # --- verify and show on a partial last line ------------------------------------------------------

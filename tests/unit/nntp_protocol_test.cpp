@@ -597,6 +597,30 @@ TEST_F(NntpProtocol, PostNumbersInEachGroupForLaterSessions) {
             "230 New news follows\r\n" + recommended + "\r\n.\r\n");
 }
 
+TEST_F(NntpProtocol, AnArticleTheTranscriptCouldNotSaveIsRefusedAndNotStored) {
+  auto p = session();
+  const std::string article =
+      "From: a@example.test\r\nNewsgroups: misc.test\r\nSubject: s\r\n\r\nbody\r\n";
+  ASSERT_EQ(handle(*p, "POST\r\n").effect, Effect::read_article);
+  ReceivedArticle in;
+  in.content = article;
+  in.size = article.size();
+  in.complete = true;
+  const PostOutcome post = p->finish_transfer(in, false);
+  EXPECT_EQ(post.reply.bytes, "441 Article not saved: insufficient storage\r\n");
+  EXPECT_FALSE(post.accepted);
+  EXPECT_EQ(post.reason, "not_saved");
+  EXPECT_EQ(send(*p, "GROUP misc.test\r\n"), "211 1 1 1 misc.test\r\n");  // as it was
+  // IHAVE: 436, try again later (RFC 3977 6.3.2.2).
+  ASSERT_EQ(handle(*p, "IHAVE <kept@peer.test>\r\n").effect, Effect::read_article);
+  in.content = "Path: peer\r\n" + article.substr(0, article.size() - 8) +
+               "Message-ID: <kept@peer.test>\r\n\r\nbody\r\n";
+  in.size = in.content.size();
+  EXPECT_EQ(p->finish_transfer(in, false).reply.bytes,
+            "436 Article not saved: insufficient storage\r\n");
+  EXPECT_EQ(send(*p, "STAT <kept@peer.test>\r\n"), "430 No such article\r\n");
+}
+
 TEST_F(NntpProtocol, PostedMessageIdsAreTheSameInEveryRun) {
   ArticleStore again{7, kNow};
   Protocol first(config, store, SessionInfo{3, false, [] { return kNow; }});
