@@ -63,7 +63,7 @@ Content generated_content(std::uint64_t seed, std::uint64_t size) {
 }
 
 std::string read_content(const Content& content, std::uint64_t offset, std::size_t max,
-                         std::string* error) {
+                         std::string* error, int* error_number) {
   const std::uint64_t length = content.length();
   if (offset >= length) return {};
   const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(max, length - offset));
@@ -96,6 +96,7 @@ std::string read_content(const Content& content, std::uint64_t offset, std::size
       if (fd >= 0) ::close(fd);
       if (failure != 0) {
         if (error) *error = "cannot read " + content.file + ": " + std::strerror(failure);
+        if (error_number) *error_number = failure;
         return {};
       }
       return out;

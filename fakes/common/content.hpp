@@ -35,9 +35,9 @@ std::string generated_bytes(std::uint64_t seed, std::uint64_t offset, std::size_
 Content generated_content(std::uint64_t seed, std::uint64_t size);
 
 // Up to `max` bytes of a file's content from `offset` (fewer at the end; "" past it). A disk
-// file that cannot be read gives "" and sets `error`.
+// file that cannot be read gives "" and sets `error` (and `error_number`, the errno).
 std::string read_content(const Content& content, std::uint64_t offset, std::size_t max,
-                         std::string* error = nullptr);
+                         std::string* error = nullptr, int* error_number = nullptr);
 // The same without a copy, for content held in memory (bytes, and generated content with its
 // pattern): at most `max` bytes from `offset`, maybe fewer (the end of the pattern); "" at the
 // end, and for content on disk.

@@ -1,6 +1,7 @@
 #include "fakes/http/http_fake.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <map>
 
@@ -405,12 +406,22 @@ Task<Flow> HttpSession::serve_static(const StaticAnswer& answer, const RequestHe
   const bool small_file = !head_only_ && answer.status != 304 && answer.body.size() == 1 &&
                           answer.body[0].from_file && answer.body[0].length <= kChunk &&
                           s_.active_rule() == nullptr;
+  // A file that cannot be read now (out of file descriptors, removed meanwhile) gets an error
+  // answer, never a 200 whose promised body then breaks off.
+  // 503 when the farm is out of descriptors (it may pass), else 500.
+  const auto unreadable = [&](const std::string& why, int error) -> Task<Flow> {
+    co_return co_await send_error(error == EMFILE || error == ENFILE ? 503 : 500, why);
+  };
   if (small_file) {
     // The usual case, a small file: head and body in one write (one system call, one packet).
     // The head is recorded as it always is; the body, as every file body, by size and digest.
     const BodyPart& part = answer.body[0];
     file.size = part.offset + part.length;
-    std::string bytes = read_content(file, part.offset, static_cast<std::size_t>(part.length));
+    std::string why;
+    int error = 0;
+    std::string bytes =
+        read_content(file, part.offset, static_cast<std::size_t>(part.length), &why, &error);
+    if (!why.empty()) co_return co_await unreadable(why, error);
     if (bytes.size() == part.length) {
       Json e = Json::object();
       e["status"] = answer.status;
@@ -422,6 +433,17 @@ Task<Flow> HttpSession::serve_static(const StaticAnswer& answer, const RequestHe
       if (!co_await write(head_bytes + bytes, false)) co_return Flow::end;
       s_.rec().event("response_body", std::move(b));
       co_return Flow::next;
+    }
+  }
+  if (!head_only_ && answer.status != 304) {
+    for (const BodyPart& part : answer.body) {
+      if (!part.from_file || part.length == 0) continue;
+      file.size = part.offset + part.length;
+      std::string why;
+      int error = 0;
+      read_content(file, part.offset, 1, &why, &error);  // can it be read at all?
+      if (!why.empty()) co_return co_await unreadable(why, error);
+      break;
     }
   }
   Json e = Json::object();

@@ -240,3 +240,71 @@ class BoundedMemory(unittest.TestCase):
                 self.assertEqual(len(discarded), 1)
                 self.assertLess(discarded[0]["recorded"], 11 * self.MIB)
                 self.assertGreater(discarded[0]["bytes"], 180 * self.MIB)
+
+
+SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios",
+                    "http-site")
+DOCROOT = f"""\
+name: out-of-descriptors
+servers:
+  web:
+    protocol: http
+    docroot: {os.path.abspath(SITE)}
+"""
+NOFILE = 64
+
+
+class LimitedFarm(Farm):
+    """A farm started under prlimit --nofile (prlimit execs it: the pid is the farm's)."""
+
+    def command(self):
+        return ["prlimit", f"--nofile={NOFILE}", "--"] + super().command()
+
+
+def status_of(sock, path):
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n", 1)[0].decode(errors="replace")
+
+
+class OutOfDescriptors(unittest.TestCase):
+    """The soak test's find: with every descriptor taken (ulimit -n, 1,000 clients), a docroot
+    file that cannot be opened was answered 200 with its Content-Length, and the body then
+    broke off. Now the answer is 503 before any byte of a 200, and the farm serves again once
+    descriptors are free."""
+
+    def test_a_file_that_cannot_be_opened_is_503_not_a_broken_200(self):
+        with LimitedFarm(DOCROOT, args=["--control", "none"]) as farm:
+            address = farm.address("web")
+            fds = f"/proc/{farm.proc.pid}/fd"
+            first = socket.create_connection(address, timeout=10)
+            others = []
+            try:
+                self.assertEqual(status_of(first, "/hello.txt"), "HTTP/1.1 200 OK")
+                # Take every descriptor: connect until the farm's count stops at the limit.
+                deadline = time.monotonic() + 20
+                while len(os.listdir(fds)) < NOFILE and time.monotonic() < deadline:
+                    before = len(os.listdir(fds))
+                    others.append(socket.create_connection(address, timeout=10))
+                    accepted_by = time.monotonic() + 0.5  # the farm's accept shows in its fds
+                    while len(os.listdir(fds)) == before and time.monotonic() < accepted_by:
+                        pass
+                self.assertGreaterEqual(len(os.listdir(fds)), NOFILE,
+                                        "the farm's descriptors never ran out")
+                status = status_of(first, "/hello.txt")
+                self.assertTrue(status.startswith("HTTP/1.1 503"), status)
+            finally:
+                for s in others:
+                    s.close()
+                first.close()
+            # Descriptors free again: served as before.
+            deadline = time.monotonic() + 10
+            while len(os.listdir(fds)) >= NOFILE - 4 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with socket.create_connection(address, timeout=10) as again:
+                self.assertEqual(status_of(again, "/hello.txt"), "HTTP/1.1 200 OK")
