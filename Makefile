@@ -17,7 +17,7 @@
 #                 protocol (make test runs a 60-second one); needs ~12 GiB free under TMPDIR
 #   make bench    the benchmarks in bench/ (installs postfix's smtp-source, nginx, vsftpd,
 #                 pyftpdlib, INN, wrk and lighttpd; no packaged daemon is ever started;
-#                 bench/run.sh --only ftp|nntp|http for one protocol's)
+#                 bench/run.sh --only ftp|nntp|http|control|recorder for one part)
 #   make format   reformat the C++ sources with clang-format
 
 BUILD ?= build
@@ -81,7 +81,7 @@ asan: test-tools $(ASAN_BUILD)/build.ninja
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 # libFuzzer needs clang: a build of its own, with only the fuzzers and what they link. Each runs
-# FUZZ_SECONDS from its saved corpus; new inputs go to $(FUZZ_BUILD)/corpus/<name>, and a crash
+# FUZZ_SECONDS from its saved corpus, with its protocol's words (tests/fuzz/dict/<name>.dict); new inputs go to $(FUZZ_BUILD)/corpus/<name>, and a crash
 # leaves crash-* there and fails the target (copy the input into tests/fuzz/corpus/<name>/ once
 # fixed, so every build replays it).
 fuzz-deps:
@@ -96,7 +96,8 @@ fuzz: fuzz-deps $(FUZZ_BUILD)/build.ninja
 	@for f in $(FUZZ_BUILD)/tests/fuzz/*_fuzz; do \
 	  name=$$(basename $$f _fuzz); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  (cd $(FUZZ_BUILD)/corpus/$$name && $(CURDIR)/$$f -max_total_time=$(FUZZ_SECONDS) \
+	  dict=; [ -f tests/fuzz/dict/$$name.dict ] && dict=-dict=$(CURDIR)/tests/fuzz/dict/$$name.dict; \
+	  (cd $(FUZZ_BUILD)/corpus/$$name && $(CURDIR)/$$f -max_total_time=$(FUZZ_SECONDS) $$dict \
 	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 . $(CURDIR)/tests/fuzz/corpus/$$name) \
 	    || exit 1; \
 	done

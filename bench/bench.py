@@ -61,6 +61,7 @@ import ftp_bench  # noqa: E402  (bench/ftp_bench.py)
 import nntp_bench  # noqa: E402  (bench/nntp_bench.py)
 import http_bench  # noqa: E402  (bench/http_bench.py)
 import control_bench  # noqa: E402  (bench/control_bench.py)
+import recorder_bench  # noqa: E402  (bench/recorder_bench.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -598,7 +599,7 @@ def main():
     parser.add_argument("--servers", type=int, default=20)
     parser.add_argument("--tmp", help="where transcripts go (default /dev/shm, else $TMPDIR)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--only", choices=("ftp", "nntp", "http", "control"),
+    parser.add_argument("--only", choices=("ftp", "nntp", "http", "control", "recorder"),
                         help="run only this benchmark")
     args = parser.parse_args()
 
@@ -629,7 +630,8 @@ def main():
                               capture_output=True, text=True).stdout.strip(),
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                     "loadavg_before": loadavg()},
-        "targets": {**TARGETS, **ftp_bench.TARGETS, **nntp_bench.TARGETS, **http_bench.TARGETS},
+        "targets": {**TARGETS, **ftp_bench.TARGETS, **nntp_bench.TARGETS, **http_bench.TARGETS,
+                    **recorder_bench.TARGETS},
         "quick": quick,
     }
     try:
@@ -675,6 +677,13 @@ def main():
             log("bench: the control API with 10 SSE followers (smtp-source, tcp round trips)")
             control_bench.run(binary, tmp, report, results, quick, Farm, median, smtp_source,
                               round_trips_parallel, MAIL_SCENARIO, ECHO_SCENARIO)
+        if args.only in (None, "recorder"):
+            if available["smtp"][0] and available["tcp"][0]:
+                log("bench: the recorder on the disk (smtp-source; smtp-sink -D; tcp)")
+                recorder_bench.run(binary, tmp, report, results, quick, Farm, proc_status,
+                                   median)
+            else:
+                report.skip("recorder", "the smtp and tcp fakes are needed")
         if args.only:
             return finish(args, results, report, build_type, started)
 

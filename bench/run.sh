@@ -1,10 +1,11 @@
 #!/bin/sh
 # Runs protofarm's benchmarks (bench/bench.py: start-up, idle memory, round trips, SMTP, FTP
 # against vsftpd and pyftpdlib, NNTP against INN, HTTP with wrk against nginx and lighttpd's
-# mod_cgi) and prints a table of medians against their targets; the results go to
+# mod_cgi, the recorder on the disk against protofarm without transcripts and Postfix's
+# smtp-sink -D) and prints a table of medians against their targets; the results go to
 # bench/results/latest.json.
 #
-#   bench/run.sh [--quick] [--strict] [--json FILE] [--only ftp|nntp|http|control]
+#   bench/run.sh [--quick] [--strict] [--json FILE] [--only ftp|nntp|http|control|recorder]
 #
 # `make bench` installs the tools first (tools/install-deps.sh bench: postfix's smtp-source and
 # smtp-sink, nginx, vsftpd, pyftpdlib, INN's inn2, wrk, lighttpd). The benchmarks start the
