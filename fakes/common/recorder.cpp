@@ -92,19 +92,22 @@ int write_file_atomically(const fs::path& path, std::string_view content, bool m
 
 }  // namespace
 
+// A job of the writer thread (below).
+struct TranscriptSink::WriterJob {
+  enum class Kind { open, append, finish, save } kind;
+  std::uint64_t handle = 0;
+  std::string data;
+  // open: the file written, and its name once whole; save: the path relative to the
+  // transcript folder, and the file.
+  fs::path part, final_path;
+  std::function<void(std::string)> done = {};  // save: told that relative path, or ""
+};
+
 // The writer thread: takes jobs in order (open, append to and finish a session document) and
 // does that file-system work away from the farm's loop: creating a document's file and renaming
 // it are the slow calls on a real disk. The jobs queued meanwhile are taken together.
 struct TranscriptSink::Writer {
-  struct Job {
-    enum class Kind { open, append, finish, save } kind;
-    std::uint64_t handle = 0;
-    std::string data;
-    // open: the file written, and its name once whole; save: the path relative to the
-    // transcript folder, and the file.
-    fs::path part, final_path;
-    std::function<void(std::string)> done = {};  // save: told that relative path, or ""
-  };
+  using Job = WriterJob;
 
   // The thread is started with every signal blocked (it inherits the mask): signals are the
   // farm's loop's, and one delivered here once the farm has let go of it would take its
@@ -126,15 +129,20 @@ struct TranscriptSink::Writer {
   }
   void push(Job job) {
     backlog.fetch_add(job.data.size(), std::memory_order_relaxed);
+    std::lock_guard lock(mutex);
+    queue.push_back(std::move(job));
+    ++queued;
+  }
+  // Jobs are handed over without a wake-up; the sink wakes the writer once per burst of the
+  // farm's loop (TranscriptSink::flush). A writer at work takes the new jobs with the rest of
+  // the queue when it is done; only a sleeping one needs the wake-up, a futex call that was
+  // 6% of a busy loop's time when each job made one.
+  void wake_if_asleep() {
     bool asleep = false;
     {
       std::lock_guard lock(mutex);
-      queue.push_back(std::move(job));
-      ++queued;
-      asleep = waiting;
+      asleep = waiting && !queue.empty();
     }
-    // A writer at work takes this job with the rest of the queue when it has done: only a
-    // sleeping one needs the wake-up (a futex call each job was 6% of a busy loop's time).
     if (asleep) wake.notify_one();
   }
   void sync() {
@@ -283,6 +291,10 @@ TranscriptSink::~TranscriptSink() {
 
 void TranscriptSink::flush() {
   flush_scheduled_ = false;
+  if (writer_wake_ && writer_) {
+    writer_wake_ = false;
+    writer_->wake_if_asleep();
+  }
   if (fd_ < 0 || pending_.empty()) return;
   // events.jsonl is written here, at once: one write(2) per burst is cheap, and a farm killed
   // with SIGKILL leaves every event up to the kill (a hand-over to the writer would not).
@@ -319,6 +331,12 @@ void TranscriptSink::sync() {
 bool TranscriptSink::congested() const {
   constexpr std::size_t kMaxBacklog = std::size_t{1} * 1024 * 1024;
   return writer_ && writer_->backlog.load(std::memory_order_relaxed) > kMaxBacklog;
+}
+
+void TranscriptSink::hand_over(Writer::Job job) {
+  writer_->push(std::move(job));
+  writer_wake_ = true;
+  schedule_flush();
 }
 
 void TranscriptSink::schedule_flush() {
@@ -376,21 +394,21 @@ std::uint64_t TranscriptSink::begin_session(const std::string& server, std::uint
   const std::uint64_t handle = ++next_handle_;
   const fs::path dir = dir_ / "sessions" / server;
   const std::string n = std::to_string(session);
-  writer_->push({Writer::Job::Kind::open, handle, std::move(head), dir / ("." + n + ".json.part"),
-                 dir / (n + ".json")});
+  hand_over({Writer::Job::Kind::open, handle, std::move(head), dir / ("." + n + ".json.part"),
+             dir / (n + ".json")});
   return handle;
 }
 
 void TranscriptSink::session_text(std::uint64_t handle, std::string text) {
   if (handle == 0 || !writer_) return;
-  writer_->push({Writer::Job::Kind::append, handle, std::move(text), {}, {}});
+  hand_over({Writer::Job::Kind::append, handle, std::move(text), {}, {}});
 }
 
 void TranscriptSink::finish_session(std::uint64_t handle, std::string tail) {
   if (handle == 0 || !writer_) return;
   // events.jsonl holds a session's events before its document appears: flush first.
   flush();
-  writer_->push({Writer::Job::Kind::finish, handle, std::move(tail), {}, {}});
+  hand_over({Writer::Job::Kind::finish, handle, std::move(tail), {}, {}});
 }
 
 namespace {
@@ -415,8 +433,8 @@ void TranscriptSink::save_file_async(const std::string& server, std::uint64_t se
   }
   fs::path rel = payload_path(server, session, name);
   fs::path path = dir_ / rel;
-  writer_->push({Writer::Job::Kind::save, 0, std::move(bytes), std::move(rel), std::move(path),
-                 std::move(done)});
+  hand_over({Writer::Job::Kind::save, 0, std::move(bytes), std::move(rel), std::move(path),
+             std::move(done)});
 }
 
 std::string TranscriptSink::save_file(const std::string& server, std::uint64_t session,

@@ -134,6 +134,9 @@ class TranscriptSink {
 
  private:
   struct Writer;
+  struct WriterJob;
+  // Gives the writer a job; it is woken at the next flush (once per burst of the loop).
+  void hand_over(WriterJob job);
   void schedule_flush();
   // Says once per run, on stderr, that transcripts cannot be written (a full disk).
   void report_write_error(int error);
@@ -146,6 +149,7 @@ class TranscriptSink {
   std::atomic<bool> write_error_reported_{false};
   std::uint64_t next_handle_ = 0;
   bool flush_scheduled_ = false;
+  bool writer_wake_ = false;  // jobs were handed over since the last flush
   std::unique_ptr<Writer> writer_;
   RecordingObserver* observer_ = nullptr;
   std::unordered_map<std::uint64_t, SessionRecorder*> open_;  // by handle, with an observer
