@@ -97,14 +97,18 @@ Task<bool> Session::start_tls() {
   co_return co_await conn_.start_tls(*context);
 }
 
-void Session::record_rule_errors() {
-  for (std::string& name : rules_->take_abandoned()) {
-    Json e = Json::object();
-    e["rule"] = std::move(name);
-    e["error"] = kRegexAbandoned;
-    rec().event("rule_error", std::move(e));
-  }
+void record_rule_error(SessionRecorder& rec, const char* key, Json who) {
+  Json e = Json::object();
+  e[key] = std::move(who);
+  e["error"] = kRegexAbandoned;
+  rec.event("rule_error", std::move(e));
 }
+
+void record_rule_errors(SessionRecorder& rec, RuleEngine& rules) {
+  for (std::string& name : rules.take_abandoned()) record_rule_error(rec, "rule", std::move(name));
+}
+
+void Session::record_rule_errors() { protofarm::record_rule_errors(rec(), *rules_); }
 
 Task<Flow> Session::answer(Request request, BuiltIn builtin, std::string_view line_end) {
   std::optional<RuleMatch> match = rules_->match(request);

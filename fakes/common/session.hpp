@@ -114,6 +114,13 @@ class Session {
   ScriptedReplyHook scripted_hook_;
 };
 
+// Records that a regex gave up (Boost's state budget, rules.hpp) as
+// {"event": "rule_error", KEY: WHO, "error": ...}: KEY is "rule" with the rule's name, or "step"
+// with a tcp script step's index.
+void record_rule_error(SessionRecorder& rec, const char* key, Json who);
+// One for each rule whose regex gave up in the rules' last match (RuleEngine::take_abandoned).
+void record_rule_errors(SessionRecorder& rec, RuleEngine& rules);
+
 // Carries out a rule's `then` after it answered. Returns Flow::end unless then is none.
 Task<Flow> apply_then(Connection& conn, Then then);
 

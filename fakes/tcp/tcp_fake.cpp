@@ -101,12 +101,7 @@ Task<Flow> TcpFake::run_script(Session& s) {
         if (!frame.ok()) co_return Flow::end;
         const std::uint64_t abandoned = regex_abandoned_count();
         const bool ok = regex_search_captures(*step.regex, frame.bytes, &captures);
-        if (regex_abandoned_count() != abandoned) {
-          Json error = Json::object();
-          error["step"] = i;
-          error["error"] = kRegexAbandoned;
-          s.rec().event("rule_error", std::move(error));
-        }
+        if (regex_abandoned_count() != abandoned) record_rule_error(s.rec(), "step", i);
         Json e = Json::object();
         e["step"] = i;
         e["pattern"] = step.pattern;

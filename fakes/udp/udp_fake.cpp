@@ -11,6 +11,7 @@
 
 #include "fakes/common/bytes.hpp"
 #include "fakes/common/net.hpp"
+#include "fakes/common/session.hpp"
 #include "fakes/udp/udp_rules.hpp"
 
 namespace protofarm::udp {
@@ -188,12 +189,7 @@ void UdpFake::handle(const std::shared_ptr<Peer>& peer, std::string_view datagra
   if (peer->silenced || peer->hung) return;  // recorded, never answered
 
   Answer answer = plan_answer(server_.rules(), config_, datagram);
-  for (std::string& name : server_.rules().take_abandoned()) {
-    Json e = Json::object();
-    e["rule"] = std::move(name);
-    e["error"] = kRegexAbandoned;
-    peer->rec->event("rule_error", std::move(e));
-  }
+  record_rule_errors(*peer->rec, server_.rules());
   if (answer.match && peer->rec->recording()) {
     Json e = Json::object();
     e["rule"] = answer.match->rule->name;
