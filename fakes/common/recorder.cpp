@@ -184,26 +184,25 @@ struct TranscriptSink::Writer {
         std::error_code ec;
         if (made_dirs.insert(job.part.parent_path().string()).second)
           fs::create_directories(job.part.parent_path(), ec);
-        const int fd = ::open(job.part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        Doc doc{fd, std::move(job.part), std::move(job.final_path)};
-        if (fd < 0 || !write_all(fd, job.data)) fail(doc);
+        Doc doc{-1, std::move(job.part), std::move(job.final_path)};
+        doc.unopened = true;
+        put(doc, job.data);
         open_docs[job.handle] = std::move(doc);
         break;
       }
       case Job::Kind::append: {
         const auto it = open_docs.find(job.handle);
-        if (it != open_docs.end() && it->second.fd >= 0 && !write_all(it->second.fd, job.data))
-          fail(it->second);
+        if (it != open_docs.end()) put(it->second, job.data);
         break;
       }
       case Job::Kind::save: {
-        // A session's folder is made once; its files are the session's, so the folder is
-        // there for each of them after the first.
-        const std::string parent = job.final_path.parent_path().string();
-        if (!made_dirs.count(parent)) {
+        // A session's folder is made with its first file; its next files usually follow
+        // (one folder remembered: a set of them would grow with the sessions).
+        std::string parent = job.final_path.parent_path().string();
+        if (parent != last_save_dir) {
           std::error_code ec;
           fs::create_directories(job.final_path.parent_path(), ec);
-          if (!ec) made_dirs.insert(parent);
+          last_save_dir = ec ? std::string() : std::move(parent);
         }
         const int error = write_file_atomically(job.final_path, job.data, false);
         if (error != 0) report(error);
@@ -215,11 +214,9 @@ struct TranscriptSink::Writer {
         if (it == open_docs.end()) break;
         Doc doc = std::move(it->second);
         open_docs.erase(it);
+        put(doc, job.data);
+        if (doc.unopened) fail(doc);  // still no descriptor: the document is lost
         if (doc.fd < 0) break;
-        if (!write_all(doc.fd, job.data)) {
-          fail(doc);
-          break;
-        }
         const bool closed = ::close(doc.fd) == 0;
         doc.fd = -1;
         std::error_code ec;
@@ -237,13 +234,49 @@ struct TranscriptSink::Writer {
   struct Doc {
     int fd = -1;
     fs::path part, final_path;
+    // The file could not be created for want of file descriptors (a farm at its ulimit -n):
+    // the text is held here, up to kMaxHeld for all documents, and each later job for the
+    // document tries again, so that a burst of connections does not lose their documents.
+    bool unopened = false;
+    std::string held;
   };
+  static constexpr std::size_t kMaxHeld = std::size_t{64} << 20;
+
+  // Writes text to the document, opening its file first when it has none yet.
+  void put(Doc& doc, std::string_view text) {
+    if (doc.unopened) {
+      doc.fd = ::open(doc.part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (doc.fd < 0) {
+        const bool no_descriptor = errno == EMFILE || errno == ENFILE;
+        if (no_descriptor && held_total + text.size() <= kMaxHeld) {
+          doc.held += text;
+          held_total += text.size();
+          return;
+        }
+        fail(doc);
+        return;
+      }
+      doc.unopened = false;
+      const std::string held = release(doc);
+      if (!write_all(doc.fd, held)) {
+        fail(doc);
+        return;
+      }
+    }
+    if (doc.fd >= 0 && !write_all(doc.fd, text)) fail(doc);
+  }
+  std::string release(Doc& doc) {
+    held_total -= doc.held.size();
+    return std::exchange(doc.held, std::string());
+  }
   // A document that cannot be written whole is not written at all: with a gap in it, it would
   // be renamed into place as invalid JSON. Its session is in events.jsonl still.
   void fail(Doc& doc) {
     report(errno ? errno : EIO);
     if (doc.fd >= 0) ::close(doc.fd);
     doc.fd = -1;
+    doc.unopened = false;
+    release(doc);
     ::unlink(doc.part.c_str());
   }
   std::function<void(int)> report;  // the sink's report_write_error
@@ -255,7 +288,9 @@ struct TranscriptSink::Writer {
   bool stopping = false;
   bool waiting = false;                    // the writer sleeps until push() wakes it
   std::map<std::uint64_t, Doc> open_docs;  // the writer thread's own
-  std::set<std::string> made_dirs;         // the writer thread's own
+  std::set<std::string> made_dirs;         // the writer thread's own: sessions/<server>
+  std::string last_save_dir;               // the writer thread's own
+  std::size_t held_total = 0;              // the writer thread's own: Doc::held, summed
   std::thread thread;
 };
 

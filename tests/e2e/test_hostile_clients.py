@@ -3,6 +3,7 @@ line (bounded matching, `rule_error`), and huge lines and bodies (bounded memory
 one a farm in CI meets by design; none may stall, grow or crash it."""
 
 import http.client
+import json
 import os
 import socket
 import threading
@@ -308,3 +309,15 @@ class OutOfDescriptors(unittest.TestCase):
                 time.sleep(0.05)
             with socket.create_connection(address, timeout=10) as again:
                 self.assertEqual(status_of(again, "/hello.txt"), "HTTP/1.1 200 OK")
+        self.assertEqual(farm.returncode, 0, farm.stderr)
+        # Sessions accepted with the last descriptors had none for their documents at first:
+        # each is written once descriptors are free again, none lost.
+        sessions = set()
+        with open(farm.transcripts / "events.jsonl") as events:
+            for line in events:
+                sessions.add(json.loads(line)["session"])
+        documents = {int(p.stem) for p in (farm.transcripts / "sessions" / "web").glob("*.json")}
+        self.assertGreater(len(sessions), 20)
+        self.assertEqual(sorted(sessions - documents), [], "sessions without a document")
+        for n in documents:
+            json.loads((farm.transcripts / "sessions" / "web" / f"{n}.json").read_text())
