@@ -2,6 +2,7 @@
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <memory>
 
@@ -69,13 +70,17 @@ Task<std::string> Session::save(std::string name, std::string bytes) {
       [&rec, &name, &bytes](auto handler) {
         // The writer thread tells the path; the coroutine resumes on its own executor. The
         // handler is shared only to fit in a std::function, and moved on, so the writer's
-        // copy is empty once it has been told.
+        // copy is empty once it has been told. The work guard keeps the loop running meanwhile:
+        // a session waiting for the writer has no operation of the loop's pending, and a loop
+        // with nothing else to do (a farm stopping) would end without it.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        rec.save_file_async(name, std::move(bytes), [shared](std::string path) mutable {
-          const auto executor = asio::get_associated_executor(*shared);
-          asio::post(executor, [handler = std::move(shared), path = std::move(path)]() mutable {
-            std::move (*handler)(std::move(path));
-          });
+        auto work = asio::make_work_guard(asio::get_associated_executor(*shared));
+        rec.save_file_async(name, std::move(bytes), [shared, work](std::string path) mutable {
+          asio::post(work.get_executor(),
+                     [handler = std::move(shared), path = std::move(path)]() mutable {
+                       std::move (*handler)(std::move(path));
+                     });
+          work.reset();
         });
       },
       asio::use_awaitable);
