@@ -51,46 +51,6 @@ std::size_t count_documents(const std::string& text, std::size_t limit) {
   return n;
 }
 
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& s) {
-  std::tm tm{};
-  int frac_ms = 0;
-  char sep = 0;
-  int year, mon, day, hour, min, sec;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &year, &mon, &day, &sep, &hour, &min,
-                  &sec) != 7)
-    return std::nullopt;
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int digits = 0;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-      if (digits < 3) frac_ms = frac_ms * 10 + (s[pos] - '0');
-      ++digits;
-      ++pos;
-    }
-    for (; digits < 3; ++digits) frac_ms *= 10;
-  }
-  long offset = 0;
-  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
-    offset = (oh * 3600L + om * 60L) * (s[pos] == '-' ? -1 : 1);
-  }
-  // A system_clock time point holds 1678..2261 whole; a later year would overflow it.
-  if (year < kFirstCivilYear || year > kLastCivilYear) return std::nullopt;
-  tm.tm_year = year - 1900;
-  tm.tm_mon = mon - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = min;
-  tm.tm_sec = sec;
-  const std::time_t t = timegm(&tm);
-  if (t == static_cast<std::time_t>(-1) || mon < 1 || mon > 12 || day < 1 || day > 31 ||
-      hour > 23 || min > 59 || sec > 60)
-    return std::nullopt;
-  return std::chrono::system_clock::from_time_t(t - offset) + std::chrono::milliseconds(frac_ms);
-}
-
 TlsConfig parse_tls(const Cfg& cfg, const fs::path& base_dir) {
   TlsConfig tls;
   if (!cfg.defined()) return tls;

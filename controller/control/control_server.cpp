@@ -24,6 +24,7 @@
 #include "controller/farm.hpp"
 #include "controller/verify.hpp"
 #include "fakes/common/bytes.hpp"
+#include "fakes/common/civil_time.hpp"
 
 namespace protofarm {
 std::string_view control_page_html();  // controller/control/page.html, built in
@@ -144,28 +145,6 @@ std::string prometheus_label(std::string_view value) {
     }
   }
   return out;
-}
-
-std::optional<std::chrono::system_clock::time_point> parse_time(const std::string& text) {
-  // 2026-11-27T21:40:00Z or with .123 milliseconds.
-  std::tm tm{};
-  std::istringstream in(text);
-  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
-  if (in.fail()) return std::nullopt;
-  double fraction = 0;
-  if (in.peek() == '.') {
-    std::string digits;
-    in.get();
-    while (std::isdigit(in.peek())) digits += static_cast<char>(in.get());
-    if (!digits.empty()) fraction = std::stod("0." + digits);
-  }
-  if (in.peek() != 'Z' && in.peek() != EOF) return std::nullopt;
-  // system_clock counts nanoseconds in 64 bits: it ends in 2262. Later times are its end.
-  if (tm.tm_year + 1900 >= 2262) return std::chrono::system_clock::time_point::max();
-  if (tm.tm_year + 1900 < 1678) return std::chrono::system_clock::time_point::min();
-  const std::time_t secs = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(secs) +
-         std::chrono::microseconds(static_cast<std::int64_t>(fraction * 1e6));
 }
 
 std::optional<std::uint64_t> parse_number(const std::string& text) {
@@ -607,7 +586,7 @@ HttpResponse ControlServer::handle(const HttpRequest& req, std::function<void()>
       if (const std::string since = target.param("since"); !since.empty()) {
         if (auto n = parse_number(since)) {
           since_seq = *n;
-        } else if (auto t = parse_time(since)) {
+        } else if (auto t = parse_rfc3339(since, true)) {
           since_time = *t;
         } else {
           return error_response(req, http::status::bad_request,

@@ -21,22 +21,6 @@ namespace {
 constexpr std::array<std::string_view, 7> kTransferVerbs = {"RETR", "STOR", "STOU", "APPE",
                                                             "LIST", "NLST", "MLSD"};
 
-// "2020-01-01T00:00:00Z" (or without the Z, or with a space for the T): UTC.
-std::optional<TimePoint> parse_time(std::string_view s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  char sep = 0;
-  const std::string text(s);
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &y, &mo, &d, &sep, &h, &mi, &sec) !=
-          7 ||
-      (sep != 'T' && sep != ' ') || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-      sec > 60)
-    return std::nullopt;
-  const std::string_view rest = s.substr(std::min<std::size_t>(19, s.size()));
-  if (!rest.empty() && rest != "Z") return std::nullopt;
-  // civil_time() also refuses years a time point cannot hold (4050 overflowed: the fuzzer).
-  return civil_time(y, static_cast<unsigned>(mo), static_cast<unsigned>(d), h, mi, sec);
-}
-
 std::optional<unsigned> parse_mode(const Cfg& c) {
   const std::string s = c.str();
   unsigned v = 0;
@@ -113,7 +97,7 @@ void parse_entry(const std::string& key, const Cfg& value, const ConfigContext& 
   }
   if (!node || !value.is_map()) return;
   if (value.has("mtime")) {
-    if (const auto t = parse_time(value["mtime"].str()))
+    if (const auto t = parse_rfc3339(value["mtime"].str()))
       node->mtime = *t;
     else
       value["mtime"].error("expected a UTC time like \"2020-01-01T00:00:00Z\"");

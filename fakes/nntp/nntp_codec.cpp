@@ -593,21 +593,9 @@ std::optional<TimePoint> parse_nntp_date(std::string_view date, std::string_view
 }
 
 std::optional<TimePoint> parse_iso_time(std::string_view text) {
-  if (text.size() < 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  const auto y = digits_value(text.substr(0, 4), 4, 4);
-  const auto mo = digits_value(text.substr(5, 2), 2, 2);
-  const auto d = digits_value(text.substr(8, 2), 2, 2);
-  if (!y || !mo || !d) return std::nullopt;
-  int h = 0, mi = 0, s = 0;
-  std::string_view rest = text.substr(10);
-  if (!rest.empty()) {
-    if ((rest[0] != 'T' && rest[0] != ' ') || rest.size() < 9) return std::nullopt;
-    if (!parse_clock(rest.substr(1, 8), h, mi, s)) return std::nullopt;
-    rest.remove_prefix(9);
-    if (rest != "" && rest != "Z") return std::nullopt;
-  }
-  return make_time(static_cast<int>(*y), static_cast<unsigned>(*mo), static_cast<unsigned>(*d), h,
-                   mi, s);
+  // A date alone is its midnight; the rest is RFC 3339, as every scenario time.
+  if (text.size() == 10) return parse_rfc3339(std::string(text) + "T00:00:00Z");
+  return parse_rfc3339(text);
 }
 
 std::int64_t unix_seconds(TimePoint t) {

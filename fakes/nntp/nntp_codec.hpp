@@ -159,7 +159,7 @@ std::string date_stamp(TimePoint t);
 // as UTC (with or without GMT: the fake's local time is UTC).
 std::optional<TimePoint> parse_nntp_date(std::string_view date, std::string_view time,
                                          TimePoint now);
-// A scenario time: "2020-01-01", "2020-01-01T00:00:00Z" (or with a space, or without the Z): UTC.
+// A scenario time: "2020-01-01" (its midnight, UTC), or an RFC 3339 time (parse_rfc3339).
 std::optional<TimePoint> parse_iso_time(std::string_view text);
 std::int64_t unix_seconds(TimePoint t);
 

@@ -307,8 +307,9 @@ TEST(NntpCodec, IsoTimes) {
   EXPECT_EQ(parse_iso_time("2020-01-01T00:00:00Z"), utc(2020, 1, 1));
   EXPECT_EQ(parse_iso_time("2020-01-01 10:20:30"), utc(2020, 1, 1, 10, 20, 30));
   EXPECT_EQ(parse_iso_time("2020-01-01"), utc(2020, 1, 1));
-  for (const char* bad : {"", "2020", "2020-13-01", "2020-01-01T", "2020-01-01T00:00:00+01:00",
-                          "2020/01/01", "2020-01-01X00:00:00"})
+  EXPECT_EQ(parse_iso_time("2020-01-01T01:00:00+01:00"), utc(2020, 1, 1));  // as `clock:` takes it
+  for (const char* bad : {"", "2020", "2020-13-01", "2020-01-01T", "2020-01-01T00:00:00+0100",
+                          "2020/01/01", "2020-01-01X00:00:00", "4050-01-01"})
     EXPECT_EQ(parse_iso_time(bad), std::nullopt) << bad;
   EXPECT_EQ(unix_seconds(utc(2020, 1, 1)), 1577836800);
 }
