@@ -303,12 +303,13 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
     if (not_saved) return reply(452, "Requested action not taken. Insufficient storage space.");
     return final_text ? *final_text : protocol_.finish_transfer(t, out).bytes;
   };
-  auto save_upload = [&] {
-    if (!t.upload() || saved_upload || !s_.rec().recording()) return;
+  // Saved on the recorder's writer thread before the final reply; other sessions go on.
+  auto save_upload = [&]() -> Task<void> {
+    if (!t.upload() || saved_upload || !s_.rec().recording()) co_return;
     const bool would_accept =
         out.end == End::complete && !out.upload_too_big && reply_code_of(final_reply()) / 100 == 2;
     saved_upload =
-        s_.rec().save_file(std::to_string(transfers_) + "-" + base_name(t.path), out.upload);
+        co_await s_.save(std::to_string(transfers_) + "-" + base_name(t.path), out.upload);
     if (saved_upload->empty() && would_accept) not_saved = true;
   };
   std::unique_ptr<Connection> data = co_await open_data(rt, shape, open);
@@ -464,7 +465,7 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
       // read the 226 before they close the data connection (Go's, this benchmark's) do not wait
       // for the linger of the close.
       co_await data->finish_sending(CloseReason::server);
-      save_upload();
+      co_await save_upload();
       if (!final_sent && control_ok) control_ok = co_await control_send(final_reply(), tag);
       final_sent = true;
       co_await data->close(CloseReason::server);
@@ -483,7 +484,7 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
     s_.rec().event("data_close", "data", std::move(close));
   }
 
-  if (data) save_upload();
+  if (data) co_await save_upload();
   if (!final_sent && control_ok) co_await control_send(final_reply(), tag);
 
   if (t.upload() && data) {
@@ -497,7 +498,7 @@ Task<void> FtpSession::run_transfer(RunningTransfer& rt, const DataShape* shape,
     e["accepted"] = accepted;
     if (out.upload_too_big) e["truncated"] = true;
     if (not_saved) e["reason"] = "not_saved";
-    save_upload();
+    co_await save_upload();
     if (saved_upload && !saved_upload->empty()) e["file"] = *saved_upload;
     s_.rec().event("upload", std::move(e));
   }

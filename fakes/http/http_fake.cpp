@@ -156,7 +156,8 @@ class HttpSession {
   void add_standard_headers(Headers& headers) const;
   bool closing() const { return close_after_ || !keep_alive_; }
   // The `request_body` event: the decoded body saved under files/ (as smtp's `message`).
-  void record_body(std::uint64_t index, const std::string& body, bool complete);
+  // Saves the body (on the recorder's writer thread) and records its request_body event.
+  Task<void> record_body(std::uint64_t index, std::string body, bool complete);
 
   HttpFake& fake_;
   Session& s_;
@@ -271,7 +272,7 @@ Task<Flow> HttpSession::one_request() {
     b["request"] = index;
     b["body"] = true;
     s_.record_client(parser.body_bytes(), std::move(b));
-    record_body(index, body, true);
+    co_await record_body(index, body, true);
   }
   s_.reader().unread(parser.take_leftover());
   request.fields.push_back(Request::Field{"body", body});
@@ -309,7 +310,7 @@ Task<bool> HttpSession::read_body(RequestParser& parser) {
       e["body"] = true;
       e["partial"] = true;
       s_.record_client(partial, std::move(e));
-      record_body(requests_, parser.body(), false);
+      co_await record_body(requests_, parser.body(), false);
       co_return false;
     }
     parser.feed(f.bytes);
@@ -321,12 +322,12 @@ Task<bool> HttpSession::read_body(RequestParser& parser) {
   co_return true;
 }
 
-void HttpSession::record_body(std::uint64_t index, const std::string& body, bool complete) {
+Task<void> HttpSession::record_body(std::uint64_t index, std::string body, bool complete) {
   Json e = Json::object();
   e["request"] = index;
   e["size"] = body.size();
   e["complete"] = complete;
-  const std::string file = s_.rec().save_file(std::to_string(index) + ".body", body);
+  const std::string file = co_await s_.save(std::to_string(index) + ".body", std::move(body));
   if (!file.empty()) e["file"] = file;
   s_.rec().event("request_body", std::move(e));
 }
