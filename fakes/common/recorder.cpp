@@ -101,6 +101,8 @@ struct TranscriptSink::WriterJob {
   // transcript folder, and the file.
   fs::path part, final_path;
   std::function<void(std::string)> done = {};  // save: told that relative path, or ""
+  std::string_view bytes = {};  // save: the payload, the asker's until `done` is called
+  std::size_t size() const { return data.size() + bytes.size(); }
 };
 
 // The writer thread: takes jobs in order (open, append to and finish a session document) and
@@ -128,7 +130,7 @@ struct TranscriptSink::Writer {
     thread.join();
   }
   void push(Job job) {
-    backlog.fetch_add(job.data.size(), std::memory_order_relaxed);
+    backlog.fetch_add(job.size(), std::memory_order_relaxed);
     std::lock_guard lock(mutex);
     queue.push_back(std::move(job));
     ++queued;
@@ -163,7 +165,7 @@ struct TranscriptSink::Writer {
         batch.swap(queue);
       }
       for (Job& job : batch) {
-        const std::size_t size = job.data.size();
+        const std::size_t size = job.size();
         handle(job);
         std::string().swap(job.data);  // gone now, not when the whole batch is
         backlog.fetch_sub(size, std::memory_order_relaxed);
@@ -204,7 +206,7 @@ struct TranscriptSink::Writer {
           fs::create_directories(job.final_path.parent_path(), ec);
           last_save_dir = ec ? std::string() : std::move(parent);
         }
-        const int error = write_file_atomically(job.final_path, job.data, false);
+        const int error = write_file_atomically(job.final_path, job.bytes, false);
         if (error != 0) report(error);
         job.done(error == 0 ? job.part.generic_string() : std::string());
         break;
@@ -460,7 +462,7 @@ fs::path payload_path(const std::string& server, std::uint64_t session, const st
 }  // namespace
 
 void TranscriptSink::save_file_async(const std::string& server, std::uint64_t session,
-                                     const std::string& name, std::string bytes,
+                                     const std::string& name, std::string_view bytes,
                                      std::function<void(std::string)> done) {
   if (fd_ < 0 || !writer_) {
     done(std::string());
@@ -468,8 +470,8 @@ void TranscriptSink::save_file_async(const std::string& server, std::uint64_t se
   }
   fs::path rel = payload_path(server, session, name);
   fs::path path = dir_ / rel;
-  hand_over({Writer::Job::Kind::save, 0, std::move(bytes), std::move(rel), std::move(path),
-             std::move(done)});
+  hand_over(
+      {Writer::Job::Kind::save, 0, {}, std::move(rel), std::move(path), std::move(done), bytes});
 }
 
 std::string TranscriptSink::save_file(const std::string& server, std::uint64_t session,
@@ -711,9 +713,9 @@ std::string SessionRecorder::save_file(const std::string& name, std::string_view
   return sink_.save_file(server_, session_, name, bytes);
 }
 
-void SessionRecorder::save_file_async(const std::string& name, std::string bytes,
+void SessionRecorder::save_file_async(const std::string& name, std::string_view bytes,
                                       std::function<void(std::string)> done) {
-  sink_.save_file_async(server_, session_, name, std::move(bytes), std::move(done));
+  sink_.save_file_async(server_, session_, name, bytes, std::move(done));
 }
 
 void SessionRecorder::hand_over() {

@@ -128,9 +128,10 @@ class TranscriptSink {
   // The same on the writer thread, so that creating the file and its folder (the slow calls on
   // a real disk) never hold up the farm's loop: `done` gets what save_file would return, once,
   // on the writer thread (it must hand over to the loop itself, as Session::save does), or at
-  // once when not recording. Files are saved in the order asked for.
+  // once when not recording. Files are saved in the order asked for. The bytes are not copied:
+  // they must stay as they are until `done` is called (sync() waits for that).
   void save_file_async(const std::string& server, std::uint64_t session, const std::string& name,
-                       std::string bytes, std::function<void(std::string)> done);
+                       std::string_view bytes, std::function<void(std::string)> done);
 
  private:
   struct Writer;
@@ -184,7 +185,7 @@ class SessionRecorder {
   void set_datagrams();
   // Saves a payload file for this session; returns its path relative to DIR ("" when off).
   std::string save_file(const std::string& name, std::string_view bytes);
-  void save_file_async(const std::string& name, std::string bytes,
+  void save_file_async(const std::string& name, std::string_view bytes,
                        std::function<void(std::string)> done);
 
   // Writes the session document; later calls do nothing.

@@ -63,11 +63,11 @@ Task<Flow> apply_then(Connection& conn, Then then) {
   co_return Flow::end;
 }
 
-Task<std::string> Session::save(std::string name, std::string bytes) {
+Task<std::string> Session::save(std::string name, std::string_view bytes) {
   if (!rec().recording()) co_return std::string();
   SessionRecorder& rec = this->rec();
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::string)>(
-      [&rec, &name, &bytes](auto handler) {
+      [&rec, &name, bytes](auto handler) {
         // The writer thread tells the path; the coroutine resumes on its own executor. The
         // handler is shared only to fit in a std::function, and moved on, so the writer's
         // copy is empty once it has been told. The work guard keeps the loop running meanwhile:
@@ -75,7 +75,7 @@ Task<std::string> Session::save(std::string name, std::string bytes) {
         // with nothing else to do (a farm stopping) would end without it.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         auto work = asio::make_work_guard(asio::get_associated_executor(*shared));
-        rec.save_file_async(name, std::move(bytes), [shared, work](std::string path) mutable {
+        rec.save_file_async(name, bytes, [shared, work](std::string path) mutable {
           asio::post(work.get_executor(),
                      [handler = std::move(shared), path = std::move(path)]() mutable {
                        std::move (*handler)(std::move(path));

@@ -97,8 +97,9 @@ class Session {
   // Saves a payload (a message, an upload, a post) under the session's files/ folder on the
   // recorder's writer thread, and resumes once it is on disk: returns its path relative to the
   // transcript folder, or "" when not recording or the write failed (then the fake must not
-  // acknowledge the payload as saved). Other sessions go on meanwhile.
-  Task<std::string> save(std::string name, std::string bytes);
+  // acknowledge the payload as saved). Other sessions go on meanwhile. The bytes are not
+  // copied: they are the caller's, who waits here, until the writer has written them.
+  Task<std::string> save(std::string name, std::string_view bytes);
 
   // Records a client frame with its parsed command.
   void record_client(std::string_view bytes, Json extra = nullptr) {

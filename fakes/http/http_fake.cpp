@@ -157,7 +157,7 @@ class HttpSession {
   bool closing() const { return close_after_ || !keep_alive_; }
   // The `request_body` event: the decoded body saved under files/ (as smtp's `message`).
   // Saves the body (on the recorder's writer thread) and records its request_body event.
-  Task<void> record_body(std::uint64_t index, std::string body, bool complete);
+  Task<void> record_body(std::uint64_t index, const std::string& body, bool complete);
 
   HttpFake& fake_;
   Session& s_;
@@ -322,12 +322,12 @@ Task<bool> HttpSession::read_body(RequestParser& parser) {
   co_return true;
 }
 
-Task<void> HttpSession::record_body(std::uint64_t index, std::string body, bool complete) {
+Task<void> HttpSession::record_body(std::uint64_t index, const std::string& body, bool complete) {
   Json e = Json::object();
   e["request"] = index;
   e["size"] = body.size();
   e["complete"] = complete;
-  const std::string file = co_await s_.save(std::to_string(index) + ".body", std::move(body));
+  const std::string file = co_await s_.save(std::to_string(index) + ".body", body);
   if (!file.empty()) e["file"] = file;
   s_.rec().event("request_body", std::move(e));
 }

@@ -42,10 +42,12 @@ class SmtpSession {
   Task<FrameStatus> discard_rest(std::string head, Json extra);
   // Records DATA/BDAT bytes in pieces of kRecordPiece; `force` ends the body (or chunk).
   void record_data(std::string& raw, bool force);
-  void record_message(const Envelope& env, const std::string& content, std::uint64_t size,
-                      const char* via, bool complete, const Outcome* outcome,
-                      std::optional<bool> accepted, Json extra,
-                      const std::string* saved = nullptr);  // the file saved already, if any
+  // Records the message event, saving the message first (on the recorder's writer thread)
+  // unless `saved` names its file already. The caller's arguments live until it resumes.
+  Task<void> record_message(const Envelope& env, const std::string& content, std::uint64_t size,
+                            const char* via, bool complete, const Outcome* outcome,
+                            std::optional<bool> accepted, Json extra,
+                            const std::string* saved = nullptr);
 
   Session& s_;
   const Options& options_;
@@ -80,7 +82,7 @@ Task<Flow> SmtpSession::scripted(const Session::ScriptedReply& reply) {
       ++messages_;
       Outcome accepted;
       accepted.accepted = true;
-      record_message(env, content, total, "BDAT", true, &accepted, true, Json::object());
+      co_await record_message(env, content, total, "BDAT", true, &accepted, true, Json::object());
       proto_.follow_reply(Command{"MESSAGE", {}}, code);
       co_return Flow::next;
     }
@@ -276,7 +278,8 @@ Task<Flow> SmtpSession::read_data() {
     std::string partial = decoder.content();
     partial += decoder.pending();
     ++messages_;
-    record_message(env, partial, decoder.size(), "DATA", false, nullptr, false, std::move(extra));
+    co_await record_message(env, partial, decoder.size(), "DATA", false, nullptr, false,
+                            std::move(extra));
     co_return Flow::end;
   }
   Body body{decoder.size(), decoder.long_lines()};
@@ -309,8 +312,9 @@ Task<Flow> SmtpSession::bdat(const Command& cmd) {
         if (proto_.in_transaction() && !proto_.envelope().recipients.empty()) {
           std::string partial = proto_.take_chunks() + kept;
           ++messages_;
-          record_message(proto_.envelope(), partial, proto_.chunk_total() + (size - left), "BDAT",
-                         false, nullptr, false, Json::object());
+          const Envelope env = proto_.envelope();
+          co_await record_message(env, partial, proto_.chunk_total() + (size - left), "BDAT", false,
+                                  nullptr, false, Json::object());
         }
         co_return Flow::end;
       }
@@ -360,15 +364,15 @@ Task<Flow> SmtpSession::message_stage(const Envelope& env, std::string content, 
     accepted = *message_code_ >= 200 && *message_code_ < 300;
     extra["reply"] = *message_code_;
   }
-  record_message(env, content, size, via, true, built_in ? &outcome : nullptr, accepted,
-                 std::move(extra), saved ? &*saved : nullptr);
+  co_await record_message(env, content, size, via, true, built_in ? &outcome : nullptr, accepted,
+                          std::move(extra), saved ? &*saved : nullptr);
   co_return flow;
 }
 
-void SmtpSession::record_message(const Envelope& env, const std::string& content,
-                                 std::uint64_t size, const char* via, bool complete,
-                                 const Outcome* outcome, std::optional<bool> accepted, Json extra,
-                                 const std::string* saved) {
+Task<void> SmtpSession::record_message(const Envelope& env, const std::string& content,
+                                       std::uint64_t size, const char* via, bool complete,
+                                       const Outcome* outcome, std::optional<bool> accepted,
+                                       Json extra, const std::string* saved) {
   const bool taken = complete && accepted.value_or(false);
   Json e = Json::object();
   e["index"] = messages_;
@@ -378,8 +382,12 @@ void SmtpSession::record_message(const Envelope& env, const std::string& content
   e["size"] = size;
   // The payload key `file` names accepted messages only, so that `protofarm verify`'s payload
   // checks see what the server took; refused and incomplete messages are kept all the same.
-  const std::string file =
-      saved ? *saved : s_.rec().save_file(std::to_string(messages_) + ".eml", content);
+  // (Not a conditional expression: GCC 12 mishandles co_await in one.)
+  std::string file;
+  if (saved)
+    file = *saved;
+  else
+    file = co_await s_.save(std::to_string(messages_) + ".eml", content);
   if (!file.empty()) e[taken ? "file" : "rejected_file"] = file;
   e["complete"] = complete;
   e["accepted"] = taken;
