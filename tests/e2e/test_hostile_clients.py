@@ -279,6 +279,12 @@ class OutOfDescriptors(unittest.TestCase):
     broke off. Now the answer is 503 before any byte of a 200, and the farm serves again once
     descriptors are free."""
 
+    # Not under the sanitizers: UBSan's vptr check reads memory through a pipe
+    # (sanitizer_common's IsAccessibleMemoryRange), and with no descriptor left it reports a
+    # sound object (Boost's error_category, as the farm handles an accept error) as having an
+    # invalid vptr and stops the farm. The normal build runs it.
+    @unittest.skipIf(os.environ.get("PROTOFARM_SANITIZED"),
+                     "the sanitizers' runtime needs file descriptors of its own")
     def test_a_file_that_cannot_be_opened_is_503_not_a_broken_200(self):
         with LimitedFarm(DOCROOT, args=["--control", "none"]) as farm:
             address = farm.address("web")
