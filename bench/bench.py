@@ -420,50 +420,12 @@ def round_trips_sequential(address, count):
 
 def round_trips_parallel(address, connections, count_each):
     """Round trips per second over several connections, each one request at a time (epoll)."""
-    socks = [socket.create_connection(address, timeout=10) for _ in range(connections)]
-    ep = select.epoll()
-    buf = bytearray(65536)
-    want = len(MESSAGE)
-    state = {}
+    socks = recorder_bench.open_connections(address, connections, False)
     try:
-        for s in socks:
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            s.setblocking(False)
-            ep.register(s.fileno(), select.EPOLLIN)
-            state[s.fileno()] = [s, count_each, 0]  # socket, left, bytes of the reply read
-        t0 = time.perf_counter()
-        for s in socks:
-            s.send(MESSAGE)
-        active = connections
-        deadline = t0 + 120
-        while active:
-            events = ep.poll(1.0)
-            if time.perf_counter() > deadline:
-                raise RuntimeError("parallel round trips did not finish in time")
-            for fd, _ in events:
-                entry = state[fd]
-                s = entry[0]
-                try:
-                    n = s.recv_into(buf)
-                except BlockingIOError:
-                    continue
-                if not n:
-                    raise RuntimeError("the server closed a connection")
-                entry[2] += n
-                if entry[2] >= want:
-                    entry[2] -= want
-                    entry[1] -= 1
-                    if entry[1] > 0:
-                        s.send(MESSAGE)
-                    else:
-                        ep.unregister(fd)
-                        active -= 1
-        elapsed = time.perf_counter() - t0
+        return recorder_bench.exchanges(socks, count_each, MESSAGE, len(MESSAGE))
     finally:
-        ep.close()
         for s in socks:
             s.close()
-    return connections * count_each / elapsed
 
 
 def bench_round_trips(binary, tmp, reps, seq_count, par_conns, par_each):

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ftp_bench import free_port, wait_banner  # bench/ftp_bench.py
+
 TARGETS = {
     "smtp_recording_vs_sink_d": 1.0,     # protofarm recording / smtp-sink -D
     "smtp_recording_vs_off": 0.7,        # protofarm recording / protofarm without transcripts
@@ -73,27 +75,6 @@ def smtp_source(port, messages, keep):
     return messages / elapsed
 
 
-def wait_port(port, proc, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("exited with %s" % proc.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                if s.recv(100).startswith(b"220"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("nothing answered on port %d" % port)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def sink_rates(folder, messages):
     """smtp-sink -D FILE: the reference that records every transaction (to one file)."""
     sink = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
@@ -104,7 +85,7 @@ def sink_rates(folder, messages):
     proc = subprocess.Popen([sink, "-u", "nobody", "-D", str(dump), "127.0.0.1:%d" % port, "256"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_port(port, proc)
+        wait_banner(port, proc)
         rates = (smtp_source(port, messages, False), smtp_source(port, messages, True))
     finally:
         proc.terminate()

@@ -219,8 +219,25 @@ def stderr_disk_full_lines(text):
 
 
 class FolderChecks:
-    """What every full-disk run must leave: checks shared by the smtp and ftp runs. The class
-    sets cls.farm (stopped) and calls collect()."""
+    """What every full-disk run must leave: checks shared by the smtp, ftp and nntp runs. A
+    class names its SCENARIO and has a _run() that drives the farm (cls.farm, on a tmpfs), stops
+    it and calls collect()."""
+
+    @classmethod
+    def setUpClass(cls):
+        why = tmpfs_unavailable()
+        if why:
+            raise unittest.SkipTest(why)
+        cls.farm = TmpfsFarm(cls.SCENARIO)
+        try:
+            cls._run()
+        except BaseException:
+            cls.farm.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.farm.cleanup()
 
     @classmethod
     def collect(cls):
@@ -316,21 +333,7 @@ def send_one(client, content):
 class FullDiskSmtp(FolderChecks, unittest.TestCase):
     """300 messages of 20 KB to an smtp fake whose transcripts are on a 2 MiB tmpfs."""
 
-    @classmethod
-    def setUpClass(cls):
-        why = tmpfs_unavailable()
-        if why:
-            raise unittest.SkipTest(why)
-        cls.farm = TmpfsFarm(SMTP_SCENARIO)
-        try:
-            cls._run()
-        except BaseException:
-            cls.farm.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.farm.cleanup()
+    SCENARIO = SMTP_SCENARIO
 
     @classmethod
     def _run(cls):
@@ -487,21 +490,7 @@ class FullDiskFtp(FolderChecks, unittest.TestCase):
     """STOR of 64 KiB files to an ftp fake whose transcripts are on a 2 MiB tmpfs, one control
     connection (session 1), passive transfers 1, 2, ... in order."""
 
-    @classmethod
-    def setUpClass(cls):
-        why = tmpfs_unavailable()
-        if why:
-            raise unittest.SkipTest(why)
-        cls.farm = TmpfsFarm(FTP_SCENARIO)
-        try:
-            cls._run()
-        except BaseException:
-            cls.farm.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.farm.cleanup()
+    SCENARIO = FTP_SCENARIO
 
     @classmethod
     def _run(cls):
@@ -635,21 +624,7 @@ class FullDiskNntp(FolderChecks, unittest.TestCase):
     tmpfs, one session: every 240 names an article saved whole; the rest get 441 and are not
     stored (STAT finds none of them)."""
 
-    @classmethod
-    def setUpClass(cls):
-        why = tmpfs_unavailable()
-        if why:
-            raise unittest.SkipTest(why)
-        cls.farm = TmpfsFarm(NNTP_SCENARIO)
-        try:
-            cls._run()
-        except BaseException:
-            cls.farm.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.farm.cleanup()
+    SCENARIO = NNTP_SCENARIO
 
     @classmethod
     def _run(cls):

@@ -28,18 +28,13 @@
 #include "controller/control/control_server.hpp"
 #include "controller/control/hub.hpp"
 #include "controller/farm.hpp"
+#include "tests/fuzz/check.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace http = boost::beast::http;
 using namespace protofarm;
-
-#define check(ok) ((ok) ? (void)0 : fail(#ok, __LINE__))
-[[noreturn]] void fail(const char* what, int line) {
-  std::fprintf(stderr, "control_api_fuzz.cpp:%d: property broken: %s\n", line, what);
-  std::abort();
-}
 
 constexpr std::string_view kScenario = R"(name: fuzz
 state: {mode: normal}

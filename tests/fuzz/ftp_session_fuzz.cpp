@@ -21,18 +21,12 @@
 #include "fakes/ftp/ftp_codec.hpp"
 #include "fakes/ftp/ftp_config.hpp"
 #include "fakes/ftp/ftp_protocol.hpp"
+#include "tests/fuzz/check.hpp"
 
 namespace {
 
 using namespace protofarm::ftp;
 using protofarm::Content;
-
-// A broken property is a crash with its text, for libFuzzer to save the input.
-#define check(ok) ((ok) ? (void)0 : fail(#ok, __LINE__))
-[[noreturn]] void fail(const char* what, int line) {
-  std::fprintf(stderr, "ftp_session_fuzz.cpp:%d: property broken: %s\n", line, what);
-  std::abort();
-}
 
 void check_reply(const std::string& bytes) {
   check(bytes.size() >= 5 && bytes.ends_with("\r\n"));

@@ -26,18 +26,12 @@
 #include "fakes/http/cgi.hpp"
 #include "fakes/http/docroot.hpp"
 #include "fakes/http/http_codec.hpp"
+#include "tests/fuzz/check.hpp"
 
 namespace {
 
 using namespace protofarm::http;
 namespace fs = std::filesystem;
-
-// A broken property is a crash with its text, for libFuzzer to save the input.
-#define check(ok) ((ok) ? (void)0 : fail(#ok, __LINE__))
-[[noreturn]] void fail(const char* what, int line) {
-  std::fprintf(stderr, "http_request_fuzz.cpp:%d: property broken: %s\n", line, what);
-  std::abort();
-}
 
 // A small document root, made once per process and removed at exit.
 struct Tree {

@@ -24,17 +24,11 @@
 #include "fakes/nntp/nntp_codec.hpp"
 #include "fakes/nntp/nntp_config.hpp"
 #include "fakes/nntp/nntp_protocol.hpp"
+#include "tests/fuzz/check.hpp"
 
 namespace {
 
 using namespace protofarm::nntp;
-
-// A broken property is a crash with its text, for libFuzzer to save the input.
-#define check(ok) ((ok) ? (void)0 : fail(#ok, __LINE__))
-[[noreturn]] void fail(const char* what, int line) {
-  std::fprintf(stderr, "nntp_session_fuzz.cpp:%d: property broken: %s\n", line, what);
-  std::abort();
-}
 
 const TimePoint kNow{std::chrono::seconds(1772368200)};  // 2026-03-01T12:30:00Z
 

@@ -23,17 +23,12 @@
 #include "fakes/common/fake.hpp"
 #include "fakes/common/recorder.hpp"
 #include "fakes/registry.hpp"
+#include "tests/fuzz/check.hpp"
 
 namespace {
 
 using namespace protofarm;
 namespace fs = std::filesystem;
-
-#define check(ok) ((ok) ? (void)0 : fail(#ok, __LINE__))
-[[noreturn]] void fail(const char* what, int line) {
-  std::fprintf(stderr, "scenario_loader_fuzz.cpp:%d: property broken: %s\n", line, what);
-  std::abort();
-}
 
 struct World {
   World() {

@@ -20,17 +20,12 @@
 #include <string_view>
 
 #include "controller/transcript_reader.hpp"
+#include "tests/fuzz/check.hpp"
 
 namespace {
 
 using namespace protofarm;
 namespace fs = std::filesystem;
-
-#define check(ok) ((ok) ? (void)0 : fail(#ok, __LINE__))
-[[noreturn]] void fail(const char* what, int line) {
-  std::fprintf(stderr, "transcript_reader_fuzz.cpp:%d: property broken: %s\n", line, what);
-  std::abort();
-}
 
 void write(const fs::path& path, std::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

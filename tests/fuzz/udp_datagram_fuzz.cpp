@@ -23,17 +23,12 @@
 #include "controller/scenario.hpp"
 #include "fakes/common/rules.hpp"
 #include "fakes/udp/udp_rules.hpp"
+#include "tests/fuzz/check.hpp"
 
 namespace {
 
 using namespace protofarm;
 namespace fs = std::filesystem;
-
-#define check(ok) ((ok) ? (void)0 : fail(#ok, __LINE__))
-[[noreturn]] void fail(const char* what, int line) {
-  std::fprintf(stderr, "udp_datagram_fuzz.cpp:%d: property broken: %s\n", line, what);
-  std::abort();
-}
 
 constexpr const char* kScenario = R"yaml(name: fuzz
 servers:
